@@ -1,0 +1,1 @@
+"""The venue boundary: Binance's JSON shapes, their parsing, endpoints and error codes."""

@@ -1,0 +1,191 @@
+"""Redis streams: capped publishing, consumer groups, reclaiming, acking after success.
+
+Delivery is at-least-once: an entry is acked only after its handler finished, and entries a
+dead consumer left pending are reclaimed with XAUTOCLAIM. Handlers are therefore idempotent,
+keyed by the deterministic ids every message carries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import msgspec
+import redis.asyncio as aioredis
+from redis.exceptions import ResponseError
+
+from algo_common.domain.models import MarketEvent, Signal
+
+SIGNALS_STREAM = "trade_signals_stream"
+PROCESSOR_GROUP = "processor"
+TRADER_GROUP = "trader"
+EVENT_FIELD = b"event"
+
+_market_encoder = msgspec.json.Encoder(decimal_format="string")
+_market_decoder = msgspec.json.Decoder(MarketEvent)
+_signal_decoder = msgspec.json.Decoder(Signal)
+
+# Publish an entry only if its id was never published: SET NX marker and XADD in one atomic step,
+# so a producer that crashes after publishing and then replays its input publishes nothing twice.
+_PUBLISH_ONCE = """
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then
+  return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 3))
+end
+return false
+"""
+
+
+def market_stream(symbol: str) -> str:
+    """``market.{SYMBOL}``: normalized trades, klines and book tops of one symbol."""
+    return f"market.{symbol.upper()}"
+
+
+def encode_market_event(event: MarketEvent) -> bytes:
+    return _market_encoder.encode(event)
+
+
+def decode_market_event(raw: bytes) -> MarketEvent:
+    event: MarketEvent = _market_decoder.decode(raw)
+    return event
+
+
+def encode_signal(sig: Signal) -> bytes:
+    return _market_encoder.encode(sig)
+
+
+def decode_signal(raw: bytes) -> Signal:
+    return _signal_decoder.decode(raw)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEntry:
+    stream: str
+    entry_id: bytes
+    fields: dict[bytes, bytes]
+
+
+async def publish(redis: aioredis.Redis, stream: str, fields: dict[bytes, bytes], maxlen: int) -> bytes:
+    """XADD with ``MAXLEN ~``: the stream never grows without bound."""
+    entry_id = await redis.xadd(stream, cast(Any, fields), maxlen=maxlen, approximate=True)
+    return cast(bytes, entry_id)
+
+
+async def publish_batch(
+    redis: aioredis.Redis, entries: Sequence[tuple[str, dict[bytes, bytes]]], maxlen: int
+) -> list[bytes]:
+    """Many XADDs in one round trip (pipeline without MULTI)."""
+    async with redis.pipeline(transaction=False) as pipe:
+        for stream, fields in entries:
+            pipe.xadd(stream, cast(Any, fields), maxlen=maxlen, approximate=True)
+        result: list[bytes] = await pipe.execute()
+    return result
+
+
+async def publish_once(
+    redis: aioredis.Redis,
+    stream: str,
+    dedupe_key: str,
+    fields: dict[bytes, bytes],
+    maxlen: int,
+    dedupe_ttl_s: int = 7 * 24 * 3600,
+) -> bytes | None:
+    """XADD unless ``dedupe_key`` was published before; returns the entry id or None (duplicate)."""
+    args: list[bytes | str | int] = [maxlen, dedupe_ttl_s]
+    for key, value in fields.items():
+        args.extend((key, value))
+    result = await redis.eval(_PUBLISH_ONCE, 2, stream, f"published:{dedupe_key}", *args)
+    return result if isinstance(result, bytes) else None
+
+
+async def ensure_group(redis: aioredis.Redis, stream: str, group: str) -> None:
+    """Create the consumer group at id 0 (so nothing already in the stream is skipped), idempotently."""
+    try:
+        await redis.xgroup_create(stream, group, id="0", mkstream=True)
+    except ResponseError as e:
+        if "BUSYGROUP" not in str(e):
+            raise
+
+
+class GroupConsumer:
+    """One consumer of a group over one or more streams.
+
+    :meth:`read` first returns this consumer's own pending entries (left by an earlier run with
+    the same name), then entries other consumers left idle longer than ``claim_idle_ms``, then
+    new ones. Call :meth:`ack` only after an entry's effects are durable.
+    """
+
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        streams: Sequence[str],
+        group: str,
+        consumer: str,
+        *,
+        count: int = 100,
+        block_ms: int = 1000,
+        claim_idle_ms: int = 30_000,
+    ) -> None:
+        self._redis = redis
+        self.streams = list(streams)
+        self.group = group
+        self.consumer = consumer
+        self._count = count
+        self._block_ms = block_ms
+        self._claim_idle_ms = claim_idle_ms
+        self._own_pending_done = False
+        self._claim_cursor: dict[str, bytes] = dict.fromkeys(self.streams, b"0-0")
+
+    async def ensure_groups(self) -> None:
+        for stream in self.streams:
+            await ensure_group(self._redis, stream, self.group)
+
+    async def read(self) -> list[StreamEntry]:
+        if not self._own_pending_done:
+            entries = await self._read_from("0")
+            if entries:
+                return entries
+            self._own_pending_done = True
+        claimed = await self.reclaim()
+        if claimed:
+            return claimed
+        return await self._read_from(">", block=True)
+
+    async def reclaim(self) -> list[StreamEntry]:
+        """XAUTOCLAIM entries idle longer than ``claim_idle_ms`` from dead or stuck consumers."""
+        entries: list[StreamEntry] = []
+        for stream in self.streams:
+            reply = await self._redis.xautoclaim(
+                stream,
+                self.group,
+                self.consumer,
+                min_idle_time=self._claim_idle_ms,
+                start_id=self._claim_cursor[stream],
+                count=self._count,
+            )
+            next_id, messages = reply[0], reply[1]
+            self._claim_cursor[stream] = next_id
+            entries.extend(StreamEntry(stream, entry_id, fields) for entry_id, fields in messages if fields)
+        return entries
+
+    async def ack(self, entries: Sequence[StreamEntry]) -> None:
+        by_stream: dict[str, list[bytes]] = {}
+        for entry in entries:
+            by_stream.setdefault(entry.stream, []).append(entry.entry_id)
+        for stream, ids in by_stream.items():
+            await self._redis.xack(stream, self.group, *ids)
+
+    async def _read_from(self, start: str, block: bool = False) -> list[StreamEntry]:
+        reply: list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]] | None
+        reply = await self._redis.xreadgroup(  # type: ignore[assignment]
+            self.group,
+            self.consumer,
+            dict.fromkeys(self.streams, start),
+            count=self._count,
+            block=self._block_ms if block else None,
+        )
+        entries: list[StreamEntry] = []
+        for stream_name, messages in reply or []:
+            name = stream_name.decode()
+            entries.extend(StreamEntry(name, entry_id, fields) for entry_id, fields in messages if fields)
+        return entries

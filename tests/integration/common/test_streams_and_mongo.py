@@ -1,0 +1,90 @@
+"""Stream helpers and MongoDB helpers against the real servers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import redis.asyncio as aioredis
+from pymongo import IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+
+from algo_common.domain.models import Side, Signal
+from algo_common.mongo import Document, ensure_indexes, insert_or_ignore, to_document
+from algo_common.streams import GroupConsumer, decode_signal, encode_signal, publish, publish_once
+
+
+def _signal(signal_id: str = "s1") -> Signal:
+    return Signal(
+        signal_id=signal_id,
+        strategy="sma_cross",
+        strategy_version="1",
+        params={"fast": "2", "slow": "4"},
+        symbol="BTCUSDT",
+        interval="1m",
+        side=Side.BUY,
+        price=Decimal("101.50000000"),
+        quantity=Decimal("0.001"),
+        indicators={"fast": Decimal("101.25"), "slow": Decimal("100.5")},
+        bar_open_time=0,
+        bar_close_time=59_999,
+        ts_event=60_000,
+        ts_decision=60_001,
+    )
+
+
+async def test_publish_once_writes_a_signal_exactly_once(redis: aioredis.Redis) -> None:
+    # arrange
+    fields = {b"signal": encode_signal(_signal())}
+    # act
+    first = await publish_once(redis, "signals", "s1", fields, maxlen=1000)
+    second = await publish_once(redis, "signals", "s1", fields, maxlen=1000)
+    # assert
+    assert first is not None
+    assert second is None
+    entries = await redis.xrange("signals")
+    assert len(entries) == 1
+    assert decode_signal(entries[0][1][b"signal"]) == _signal()
+
+
+async def test_unacked_entry_is_redelivered_to_a_restarted_consumer(redis: aioredis.Redis) -> None:
+    # arrange
+    consumer = GroupConsumer(redis, ["work"], "g", "c1", block_ms=100)
+    await consumer.ensure_groups()
+    await publish(redis, "work", {b"n": b"1"}, maxlen=1000)
+    first = await consumer.read()
+    # act: the same consumer name starts again without having acked
+    restarted = GroupConsumer(redis, ["work"], "g", "c1", block_ms=100)
+    again = await restarted.read()
+    await restarted.ack(again)
+    # assert
+    assert [e.entry_id for e in again] == [e.entry_id for e in first]
+    assert await restarted.read() == []
+
+
+async def test_pending_entry_of_a_dead_consumer_is_reclaimed(redis: aioredis.Redis) -> None:
+    # arrange
+    dead = GroupConsumer(redis, ["work"], "g", "dead", block_ms=100)
+    await dead.ensure_groups()
+    await publish(redis, "work", {b"n": b"1"}, maxlen=1000)
+    taken = await dead.read()
+    # act
+    alive = GroupConsumer(redis, ["work"], "g", "alive", block_ms=100, claim_idle_ms=0)
+    claimed = await alive.read()
+    # assert
+    assert [e.entry_id for e in claimed] == [e.entry_id for e in taken]
+    assert claimed[0].fields == {b"n": b"1"}
+
+
+async def test_decimal_round_trips_and_replays_insert_once(mongo_db: AsyncDatabase[Document]) -> None:
+    # arrange
+    await ensure_indexes(mongo_db, {"trade_signals": [IndexModel([("symbol", 1), ("bar_close_time", 1)])]})
+    doc = to_document(_signal(), doc_id="s1")
+    # act
+    first = await insert_or_ignore(mongo_db.trade_signals, [doc, to_document(_signal("s2"), doc_id="s2")])
+    replay = await insert_or_ignore(mongo_db.trade_signals, [doc])
+    stored = await mongo_db.trade_signals.find_one({"_id": "s1"})
+    # assert
+    assert (first, replay) == (2, 0)
+    assert stored is not None
+    assert stored["price"] == Decimal("101.50000000")
+    assert isinstance(stored["indicators"]["fast"], Decimal)
