@@ -41,7 +41,7 @@ async def test_publish_once_writes_a_signal_exactly_once(redis: aioredis.Redis) 
     # assert
     assert first is not None
     assert second is None
-    entries = await redis.xrange("signals")
+    entries: list[tuple[bytes, dict[bytes, bytes]]] = await redis.xrange("signals")  # type: ignore[assignment]
     assert len(entries) == 1
     assert decode_signal(entries[0][1][b"signal"]) == _signal()
 
