@@ -23,6 +23,11 @@ class _Stop(Exception):
     """Raised from the SIGTERM handler to leave the view loop the same way Ctrl-C does."""
 
 
+@app.callback()
+def _commands() -> None:
+    """algo-trade developer commands."""
+
+
 @app.command()
 def up(
     live: Annotated[
@@ -32,7 +37,7 @@ def up(
     interval: Annotated[str, typer.Option(help="Strategy bar interval.")] = "1m",
     fast: Annotated[int, typer.Option(help="Fast SMA period (bars).")] = 5,
     slow: Annotated[int, typer.Option(help="Slow SMA period (bars).")] = 20,
-    sim_rate: Annotated[float, typer.Option(help="Simulator market steps per second.")] = 50.0,
+    sim_rate: Annotated[float, typer.Option(help="Simulator market steps per second (10 steps = one bar).")] = 10.0,
     duration: Annotated[float, typer.Option(help="Stop after this many seconds (0 = until Ctrl-C).")] = 0.0,
     ui: Annotated[bool, typer.Option(help="Live terminal view; --no-ui prints one line per refresh.")] = True,
     workdir: Annotated[Path, typer.Option(help="Logs and local server data.")] = Path(".run"),
@@ -58,6 +63,8 @@ def up(
     except (KeyboardInterrupt, _Stop):
         pass
     finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):  # stopping is bounded; a second Ctrl-C must not cut it short
+            signal.signal(sig, signal.SIG_IGN)
         with console.status("stopping..."):
             pipeline.stop()
         console.print("[bold]stopped[/]: every process this command started has exited")

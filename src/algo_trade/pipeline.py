@@ -39,13 +39,15 @@ class PipelineOptions:
     interval: str = "1m"
     fast: int = 5
     slow: int = 20
-    sim_rate: float = 50.0
-    sim_step_ms: int = 1000
+    sim_rate: float = 10.0
+    sim_steps_per_bar: int = 10
     sim_seed: int = 7
     order_quantity: str = "0.01"
     mongo_db: str = "btc_data"
     redis_url: str | None = None
     mongo_uri: str | None = None
+    extra_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    """More environment per process name (``exchange-sim``, ``collector``, ...), applied last."""
 
 
 @dataclass
@@ -110,10 +112,11 @@ class Pipeline:
                 "SIM_MODE": "walk",
                 "SIM_SEED": str(o.sim_seed),
                 "SIM_RATE": str(o.sim_rate),
-                "SIM_STEP_MS": str(o.sim_step_ms),
+                "SIM_STEPS_PER_BAR": str(o.sim_steps_per_bar),
             },
             log_path=o.workdir / "logs" / "exchange-sim.log",
         )
+        process.env |= o.extra_env.get("exchange-sim", {})
         process.start()
         self.processes.append(process)
         self.sim_url = f"http://127.0.0.1:{port}"
@@ -142,7 +145,8 @@ class Pipeline:
                 "PROCESSOR_SLOW_PERIOD": str(o.slow),
                 "PROCESSOR_ORDER_QUANTITY": o.order_quantity,
             }
-        return ServiceProcess(name, name, env, o.workdir / "logs" / f"{name}.log", health_url=None)
+        env |= o.extra_env.get(name, {})
+        return ServiceProcess(name, name, env, o.workdir / "logs" / f"{name}.log")
 
 
 def _port_or_free(preferred: int) -> int:

@@ -18,7 +18,6 @@ class ServiceProcess:
     module: str
     env: dict[str, str]
     log_path: Path
-    health_url: str | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def start(self) -> None:

@@ -21,22 +21,38 @@ def _redact_secrets(_: Any, __: str, event: MutableMapping[str, Any]) -> Mutable
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:
-    """JSON lines on stdout, ``service`` on every event; standard-library loggers routed through."""
+    """JSON lines on stdout with ``service`` on every event; standard-library loggers
+    (uvicorn, httpx, pymongo) go through the same processors, so every line is JSON."""
     level_no = logging.getLevelNamesMapping()[level]
-    logging.basicConfig(format="%(message)s", stream=sys.stdout, level=level_no, force=True)
+    shared: list[structlog.typing.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _redact_secrets,
+    ]
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            _redact_secrets,
-            structlog.processors.JSONRenderer(),
-        ],
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         wrapper_class=structlog.make_filtering_bound_logger(level_no),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=True,
     )
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                structlog.processors.JSONRenderer(),
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level_no)
+    for noisy in ("httpx", "httpcore", "websockets", "pymongo"):
+        logging.getLogger(noisy).setLevel(max(level_no, logging.WARNING))
     structlog.contextvars.bind_contextvars(service=service)
 
 

@@ -62,9 +62,9 @@ def start_profiling(service: str, server_address: str | None) -> bool:
     """Continuous profiling with pyroscope-io when a server address is configured."""
     if not server_address:
         return False
-    try:
-        import pyroscope  # noqa: PLC0415 - optional dependency, loaded only when enabled
-    except ImportError:
-        return False
-    pyroscope.configure(application_name=f"algo-trade.{service}", server_address=server_address)
+    import pyroscope  # noqa: PLC0415 - its native agent is loaded only when profiling is on
+
+    pyroscope.configure(
+        application_name=f"algo-trade.{service}", server_address=server_address, tags={"service": service}
+    )
     return True
