@@ -15,7 +15,7 @@ from pathlib import Path
 import structlog
 from pydantic import ValidationError
 
-from exchange_sim.logs import configure_logging
+from algo_common.logging import configure_logging
 from exchange_sim.runner import start_simulator
 from exchange_sim.settings import SimSettings
 
@@ -92,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             name = "SIM_" + "_".join(str(part) for part in error["loc"]).upper()
             print(f"algo-exchange-sim: invalid setting {name}: {error['msg']}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
+    configure_logging("exchange_sim", settings.log_level)
     try:
         asyncio.run(serve(settings))
     except (OSError, ValueError) as e:
