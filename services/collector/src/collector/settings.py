@@ -1,0 +1,150 @@
+"""Collector configuration from ``COLLECTOR_*`` environment variables, validated at start."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Self
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
+
+from algo_common.binance.urls import MAX_STREAMS_PER_CONNECTION, PRODUCTION_REST, PRODUCTION_WS
+from algo_common.settings import BaseServiceSettings
+
+_SYMBOL = re.compile(r"^[A-Z0-9]{2,20}$")
+_KLINE_INTERVALS = "1s|1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d|3d|1w|1M"
+_STREAM_KIND = re.compile(rf"^(trade|aggTrade|bookTicker|kline_({_KLINE_INTERVALS})|depth(@100ms|@1000ms)?)$")
+
+
+def _split_list(value: object) -> object:
+    """Accept ``A,B`` (the env form) and a JSON list as well as a Python list."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        return json.loads(text)
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+class CollectorSettings(BaseServiceSettings):
+    """What to collect from Binance, where to send it and how hard to try when something fails."""
+
+    model_config = SettingsConfigDict(env_prefix="COLLECTOR_", frozen=True, env_nested_delimiter="__", extra="ignore")
+
+    http_port: int = Field(default=8080, ge=0, le=65535, description="Port of /healthcheck and /metrics.")
+    symbols: Annotated[list[str], NoDecode] = Field(
+        default=["BTCUSDT"],
+        min_length=1,
+        description="Symbols this replica collects, comma-separated in the env (BTCUSDT,ETHUSDT); upper case.",
+    )
+    stream_kinds: Annotated[list[str], NoDecode] = Field(
+        default=["trade", "kline_1m", "depth@100ms"],
+        min_length=1,
+        description=(
+            "Binance stream kinds per symbol, comma-separated: trade or aggTrade, kline_<interval>, "
+            "depth / depth@100ms (the local book), bookTicker (optional cross-check of the local book)."
+        ),
+    )
+    ws_base_url: str = Field(
+        default=PRODUCTION_WS, pattern=r"^wss?://", description="Binance WebSocket base URL (combined streams)."
+    )
+    rest_base_url: str = Field(
+        default=PRODUCTION_REST, pattern=r"^https?://", description="Binance REST base URL (depth snapshots)."
+    )
+    depth_snapshot_limit: int = Field(
+        default=5000, ge=1, le=5000, description="Levels per side of the REST depth snapshot (Binance max 5000)."
+    )
+    depth_persist_interval_s: float = Field(
+        default=1.0, gt=0, description="Seconds between two N-level snapshots of a local book written to `depth`."
+    )
+    depth_persist_levels: int = Field(
+        default=20, ge=1, le=5000, description="Levels per side in each `depth` document."
+    )
+    depth_buffer_max: int = Field(
+        default=10_000,
+        ge=10,
+        description="Diffs buffered per symbol while a snapshot is fetched; the oldest fall out first (a snapshot "
+        "older than the oldest kept diff is then refetched).",
+    )
+    sink_batch_size: int = Field(
+        default=500, ge=1, le=10_000, description="Most events one sink writes in one round trip."
+    )
+    sink_flush_interval_s: float = Field(
+        default=0.0,
+        ge=0,
+        le=5,
+        description="How long a sink waits for a batch to fill before writing it; 0 writes what is queued at once.",
+    )
+    queue_maxsize: int = Field(
+        default=100_000, ge=1, description="Bound of each sink's in-memory queue; a full queue drops and is unready."
+    )
+    stall_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        lt=60,
+        description="Close and reconnect a socket that delivered no data for this long (Binance's pong deadline "
+        "is 60 s).",
+    )
+    ws_open_timeout_s: float = Field(default=10.0, gt=0, description="Timeout of one WebSocket connect + handshake.")
+    reconnect_backoff_base_s: float = Field(
+        default=0.5, gt=0, description="First reconnect delay ceiling, in seconds (full jitter, doubling)."
+    )
+    reconnect_backoff_cap_s: float = Field(default=30.0, gt=0, description="Largest reconnect delay, in seconds.")
+    rest_timeout_s: float = Field(default=10.0, gt=0, description="Timeout of one REST request, in seconds.")
+    retry_base_s: float = Field(
+        default=0.2, gt=0, description="First backoff delay after a Redis/MongoDB/REST error, in seconds."
+    )
+    retry_cap_s: float = Field(default=5.0, gt=0, description="Largest backoff delay after such an error, in seconds.")
+
+    @field_validator("symbols", mode="before")
+    @classmethod
+    def _parse_symbols(cls, value: object) -> object:
+        parsed = _split_list(value)
+        return [str(item).upper() for item in parsed] if isinstance(parsed, list) else parsed
+
+    @field_validator("stream_kinds", mode="before")
+    @classmethod
+    def _parse_kinds(cls, value: object) -> object:
+        return _split_list(value)
+
+    @field_validator("symbols")
+    @classmethod
+    def _check_symbols(cls, value: list[str]) -> list[str]:
+        bad = [symbol for symbol in value if not _SYMBOL.match(symbol)]
+        if bad:
+            raise ValueError(f"not a Binance symbol: {bad}")
+        if len(set(value)) != len(value):
+            raise ValueError("duplicate symbols")
+        return value
+
+    @field_validator("stream_kinds")
+    @classmethod
+    def _check_kinds(cls, value: list[str]) -> list[str]:
+        bad = [kind for kind in value if not _STREAM_KIND.match(kind)]
+        if bad:
+            raise ValueError(
+                f"unsupported stream kinds {bad}: use trade, aggTrade, kline_<i>, depth[@100ms], bookTicker"
+            )
+        if "trade" in value and "aggTrade" in value:
+            raise ValueError("trade and aggTrade would share trade ids in `trades`: choose one")
+        if sum(kind.startswith("depth") for kind in value) > 1:
+            raise ValueError("one depth stream per symbol")
+        if len(set(value)) != len(value):
+            raise ValueError("duplicate stream kinds")
+        return value
+
+    @model_validator(mode="after")
+    def _check_limits(self) -> Self:
+        if len(self.symbols) * len(self.stream_kinds) > MAX_STREAMS_PER_CONNECTION:
+            raise ValueError(f"more than {MAX_STREAMS_PER_CONNECTION} streams on one connection: shard the symbols")
+        if self.reconnect_backoff_cap_s < self.reconnect_backoff_base_s or self.retry_cap_s < self.retry_base_s:
+            raise ValueError("a backoff cap is below its base")
+        if self.sink_batch_size > self.stream_maxlen:
+            raise ValueError("sink_batch_size must not exceed stream_maxlen")
+        return self
+
+    @property
+    def book_enabled(self) -> bool:
+        """True when a diff-depth stream is collected, so a local book is kept."""
+        return any(kind.startswith("depth") for kind in self.stream_kinds)

@@ -1,0 +1,174 @@
+"""The sink port, and the bounded queue + batch writer every sink is built on.
+
+The reader never waits on a database: it :meth:`~Sink.offer`s events to a bounded ``asyncio.Queue``
+and goes on. One writer task per sink drains what is queued and writes it as one batch. When the
+write fails (Redis or MongoDB down) the writer retries the *same* batch with backoff, marks the sink
+unready, and resumes by itself when the dependency is back; deterministic ids make the retries
+write each event once. Implementations: :mod:`collector.mongo_sink`, :mod:`collector.stream_sink`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Generic, Protocol, TypeVar
+
+from algo_common.domain.models import BookTop, Kline, Trade
+from algo_common.health import Health
+from algo_common.logging import get_logger
+from algo_common.retry import backoff_delay
+from collector.book_state import DepthRecord
+from collector.metrics import CollectorMetrics
+
+log = get_logger(__name__)
+
+SinkEvent = Trade | Kline | BookTop | DepthRecord
+"""Everything the pipeline hands to its sinks; each sink keeps what it stores."""
+
+Item = TypeVar("Item")
+
+FULL_LOG_EVERY = 1000
+"""While a queue is full, log the first drop and then every this many."""
+
+
+class Sink(Protocol):
+    """Where events go. ``offer`` never blocks; ``run`` writes until ``finish`` is set and all is written."""
+
+    name: str
+
+    def offer(self, event: SinkEvent) -> None: ...
+
+    async def run(self, finish: asyncio.Event) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SinkOptions:
+    maxsize: int
+    batch_size: int
+    flush_interval_s: float
+    retry_base_s: float
+    retry_cap_s: float
+
+
+class QueuedSink(Generic[Item]):
+    """Bounded queue, batching writer, retry-until-written; subclasses say what to keep and how to write.
+
+    A full queue drops the event, counts it in ``collector_events_dropped{reason=<sink>_queue_full}``,
+    logs loudly and makes the service unready. The next collector issue replaces this drop-on-full
+    with durable outage buffering; until then the queue bound is the outage the collector survives.
+    """
+
+    name = "sink"
+    dependency = "dependency"
+    retry_errors: tuple[type[BaseException], ...] = ()
+
+    def __init__(
+        self, health: Health, metrics: CollectorMetrics, options: SinkOptions, rng: random.Random | None = None
+    ) -> None:
+        self._health = health
+        self._metrics = metrics
+        self._options = options
+        self._rng = rng
+        self._queue: asyncio.Queue[Item] = asyncio.Queue(maxsize=options.maxsize)
+        self._full_drops = 0
+        self._writer_state = f"{self.name}_writer"
+        self._queue_state = f"{self.name}_queue"
+        health.set_state(self._writer_state, True)
+        health.set_state(self._queue_state, True)
+
+    def select(self, event: SinkEvent) -> Item | None:
+        """The queued form of ``event``, or None when this sink does not store it."""
+        raise NotImplementedError
+
+    async def prepare(self) -> None:
+        """Run once before the first write (retried like a write)."""
+
+    async def write(self, batch: list[Item], retry: bool) -> None:
+        """Write ``batch``; ``retry`` is True when an earlier attempt of the same batch failed."""
+        raise NotImplementedError
+
+    @property
+    def depth(self) -> int:
+        return self._queue.qsize()
+
+    def offer(self, event: SinkEvent) -> None:
+        item = self.select(event)
+        if item is None:
+            return
+        try:
+            self._queue.put_nowait(item)
+        except asyncio.QueueFull:
+            self._on_full()
+            return
+        self._metrics.queue_depth.add(1, {"sink": self.name})
+
+    async def run(self, finish: asyncio.Event) -> None:
+        await self._until_done(lambda _: self.prepare(), "prepare")
+        finish_wait: asyncio.Future[object] = asyncio.ensure_future(finish.wait())
+        try:
+            while (batch := await self._next_batch(finish, finish_wait)) is not None:
+                await self._until_done(partial(self._write_attempt, batch), "write")
+                self._done(len(batch))
+        finally:
+            finish_wait.cancel()
+
+    async def _write_attempt(self, batch: list[Item], attempt: int) -> None:
+        await self.write(batch, retry=attempt > 0)
+
+    async def _next_batch(self, finish: asyncio.Event, finish_wait: asyncio.Future[object]) -> list[Item] | None:
+        """What is queued (up to batch_size), waiting for the first item; None once finished and empty."""
+        while self._queue.empty():
+            if finish.is_set():
+                return None
+            getter: asyncio.Future[Item] = asyncio.ensure_future(self._queue.get())
+            waiters: list[asyncio.Future[Any]] = [getter, finish_wait]
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            if getter.done():
+                return self._drain([getter.result()])
+            getter.cancel()
+        if self._options.flush_interval_s and self._queue.qsize() < self._options.batch_size:
+            await asyncio.sleep(self._options.flush_interval_s)
+        return self._drain([])
+
+    def _drain(self, batch: list[Item]) -> list[Item]:
+        while len(batch) < self._options.batch_size and not self._queue.empty():
+            batch.append(self._queue.get_nowait())
+        return batch
+
+    def _done(self, count: int) -> None:
+        self._metrics.queue_depth.add(-count, {"sink": self.name})
+        self._metrics.events_written.add(count, {"sink": self.name})
+        if self._full_drops and self._queue.qsize() < self._options.maxsize // 2:
+            log.warning("sink queue has room again", sink=self.name, dropped=self._full_drops)
+            self._full_drops = 0
+            self._health.set_state(self._queue_state, True)
+
+    def _on_full(self) -> None:
+        self._full_drops += 1
+        self._metrics.events_dropped.add(1, {"reason": f"{self.name}_queue_full"})
+        if self._full_drops == 1:
+            self._health.set_state(self._queue_state, False, "queue full: dropping events")
+        if self._full_drops % FULL_LOG_EVERY == 1:
+            log.error("sink queue full: EVENTS DROPPED", sink=self.name, dropped=self._full_drops)
+
+    async def _until_done(self, action: Callable[[int], Awaitable[None]], what: str) -> None:
+        """Run ``action(attempt)`` until it succeeds, backing off and reporting the sink unready meanwhile."""
+        attempt = 0
+        while True:
+            try:
+                await action(attempt)
+            except self.retry_errors as e:
+                self._metrics.dependency_errors.add(1, {"dependency": self.dependency})
+                self._health.set_state(self._writer_state, False, f"{what} failing: {type(e).__name__}")
+                delay = backoff_delay(attempt, self._options.retry_base_s, self._options.retry_cap_s, self._rng)
+                log.warning(f"{self.name} {what} failed", error=f"{type(e).__name__}: {e}", retry_in_s=round(delay, 3))
+                attempt += 1
+                await asyncio.sleep(delay)
+                continue
+            if attempt:
+                log.info(f"{self.name} {what} recovered", attempts=attempt + 1)
+                self._health.set_state(self._writer_state, True)
+            return
