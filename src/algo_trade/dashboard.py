@@ -32,8 +32,7 @@ def _market(view: PipelineView) -> RenderableType:
         Text(f"last closed bar {_time(bar.close_time) if bar else '-'} close {bar.close if bar else '-'}"),
     )
     counts = "  ".join(f"{name} {count}" for name, count in view.counts.items())
-    table.add_row(Text(f"MongoDB: {counts or 'unavailable'}", style="dim"), "", "")
-    return table
+    return Group(table, Text(f"MongoDB documents: {counts or 'unavailable'}", style="dim"))
 
 
 def _services(view: PipelineView) -> RenderableType:

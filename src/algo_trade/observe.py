@@ -9,14 +9,15 @@ from decimal import Decimal
 from typing import Any, cast
 
 import httpx
-from algo_common.domain.models import Kline, Trade
-from algo_common.mongo import CODEC_OPTIONS
-from algo_common.streams import decode_market_event, market_stream
 from prometheus_client.parser import text_string_to_metric_families
 from pymongo import DESCENDING, MongoClient
 from pymongo.errors import PyMongoError
 from redis import Redis
 from redis.exceptions import RedisError
+
+from algo_common.domain.models import Kline, Trade
+from algo_common.mongo import CODEC_OPTIONS
+from algo_common.streams import decode_market_event, market_stream
 
 
 @dataclass

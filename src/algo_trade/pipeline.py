@@ -13,14 +13,17 @@ import time
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Any, cast
 
 import httpx
-from algo_common.binance.urls import PRODUCTION_REST, PRODUCTION_WS
-from pymongo import MongoClient
+from pymongo import DESCENDING, MongoClient
 from pymongo.errors import PyMongoError
 from redis import Redis
 from redis.exceptions import RedisError
 
+from algo_common.binance.urls import PRODUCTION_REST, PRODUCTION_WS
+from algo_common.mongo import CODEC_OPTIONS
+from algo_common.streams import decode_market_event, market_stream
 from algo_trade.processes import ServiceProcess
 from algo_trade.servers import LocalServer, free_port, mongo_server, redis_server, wait_until
 
@@ -116,11 +119,42 @@ class Pipeline:
             },
             log_path=o.workdir / "logs" / "exchange-sim.log",
         )
+        process.env |= self._continue_market()
         process.env |= o.extra_env.get("exchange-sim", {})
         process.start()
         self.processes.append(process)
         self.sim_url = f"http://127.0.0.1:{port}"
         wait_until(lambda: _http_ok(f"{self.sim_url}/api/v3/ping"), 30, "the exchange simulator")
+
+    def _continue_market(self) -> dict[str, str]:
+        """Start the simulated market after every time either store has seen, so a second ``up``
+        continues the first one's timeline (warm-up meaningful, no bar or signal id reused) instead
+        of replaying the same simulated times into records that already exist."""
+        o = self.options
+        start_ms, last_close = time.time_ns() // 1_000_000, None
+        try:
+            with MongoClient[dict[str, Any]](self.mongo_uri, serverSelectionTimeoutMS=2000) as client:
+                last = client.get_database(o.mongo_db, codec_options=CODEC_OPTIONS).klines.find_one(
+                    {"symbol": o.symbols[0], "interval": "1m"}, sort=[("open_time", DESCENDING)]
+                )
+            if last is not None:
+                start_ms, last_close = max(start_ms, int(last["close_time"]) + 1), last["close"]
+            for symbol in o.symbols:
+                newest = cast(
+                    list[tuple[bytes, dict[bytes, bytes]]],
+                    self._redis_client().xrevrange(market_stream(symbol), count=1),
+                )
+                if newest and b"event" in newest[0][1]:
+                    start_ms = max(start_ms, decode_market_event(newest[0][1][b"event"]).ts_event + 60_000)
+        except (PyMongoError, RedisError):
+            pass
+        env = {"SIM_START_TIME_MS": str(start_ms)}
+        if last_close is not None:
+            env["SIM_START_PRICE"] = str(last_close)
+        return env
+
+    def _redis_client(self) -> Redis:
+        return Redis.from_url(self.redis_url, socket_timeout=2, socket_connect_timeout=2)
 
     def _service(self, name: str) -> ServiceProcess:
         o = self.options

@@ -1,0 +1,154 @@
+"""Helpers for the trader integration tests: signals, an in-process trader, a trader process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import redis.asyncio as aioredis
+from algo_common.clock import now_ms
+from algo_common.domain.ids import signal_id
+from algo_common.domain.models import Side, Signal
+from algo_common.streams import SIGNALS_STREAM, TRADER_GROUP, encode_signal, publish_once
+from prometheus_client import REGISTRY
+from pydantic import SecretStr
+from trader.service import TraderService
+from trader.settings import TraderSettings
+
+FINAL = ["FILLED", "REJECTED", "CANCELED", "EXPIRED"]
+WAIT_S = 30.0
+
+
+def make_signal(
+    side: Side, price: str, quantity: str, bar_close_time: int, *, ts_decision: int | None = None
+) -> Signal:
+    params = {"fast": "2", "slow": "4"}
+    return Signal(
+        signal_id=signal_id("sma_cross", params, "BTCUSDT", bar_close_time),
+        strategy="sma_cross",
+        strategy_version="1",
+        params=params,
+        symbol="BTCUSDT",
+        interval="1m",
+        side=side,
+        price=Decimal(price),
+        quantity=Decimal(quantity),
+        indicators={"fast": Decimal(price), "slow": Decimal(price)},
+        bar_open_time=bar_close_time - 59_999,
+        bar_close_time=bar_close_time,
+        ts_event=bar_close_time + 1,
+        ts_decision=now_ms() if ts_decision is None else ts_decision,
+    )
+
+
+def signal_fields(signal: Signal) -> dict[bytes, bytes]:
+    return {b"signal_id": signal.signal_id.encode(), b"signal": encode_signal(signal)}
+
+
+async def publish_signal(redis: aioredis.Redis, signal: Signal) -> None:
+    entry_id = await publish_once(redis, SIGNALS_STREAM, signal.signal_id, signal_fields(signal), maxlen=10_000)
+    assert entry_id is not None
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], what: str, timeout_s: float = WAIT_S) -> None:
+    """Poll ``check`` until it holds; fail the test naming ``what`` after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            if await check():
+                return
+        except Exception as e:  # a dependency the test stopped on purpose is not back yet
+            last_error = e
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout_s}s waiting for {what} (last error: {last_error!r})")
+
+
+async def group_drained(redis: aioredis.Redis) -> bool:
+    """Every entry of the signal stream was delivered to the trader group and acknowledged."""
+    groups = await redis.xinfo_groups(SIGNALS_STREAM)
+    group = next(g for g in groups if g["name"] == TRADER_GROUP.encode())
+    return bool(group["pending"] == 0 and group["lag"] == 0)
+
+
+async def pending_count(redis: aioredis.Redis) -> int:
+    summary = await redis.xpending(SIGNALS_STREAM, TRADER_GROUP)
+    return int(summary["pending"])
+
+
+def settings_for(redis_url: str, mongo_uri: str, db_name: str, **overrides: Any) -> TraderSettings:
+    values: dict[str, Any] = {
+        "redis_url": SecretStr(redis_url),
+        "mongo_uri": SecretStr(mongo_uri),
+        "mongo_db": db_name,
+        "http_port": 0,
+        "consumer_name": "trader-test",
+        "block_ms": 100,
+        "retry_base_s": 0.05,
+        "retry_cap_s": 0.5,
+    }
+    values.update(overrides)
+    return TraderSettings(**values)
+
+
+@contextlib.asynccontextmanager
+async def running_trader(settings: TraderSettings) -> AsyncIterator[TraderService]:
+    """A trader whose main loop runs as a task in this event loop until the block exits."""
+    service = TraderService.create(settings)
+    stop = asyncio.Event()
+    task = asyncio.create_task(service.main(stop))
+    try:
+        yield service
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, WAIT_S)
+        await service.close()
+
+
+def metric_value(name: str, **labels: str) -> float:
+    """Current value of a sample in this process's Prometheus registry (0 when absent)."""
+    total = 0.0
+    for family in REGISTRY.collect():
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                total += sample.value
+    return total
+
+
+def process_env(redis_url: str, mongo_uri: str, db_name: str, http_port: int, **extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("TRADER_")}
+    env.update(
+        {
+            "TRADER_REDIS_URL": redis_url,
+            "TRADER_MONGO_URI": mongo_uri,
+            "TRADER_MONGO_DB": db_name,
+            "TRADER_HTTP_PORT": str(http_port),
+            "TRADER_HTTP_HOST": "127.0.0.1",
+            "TRADER_BLOCK_MS": "100",
+            "TRADER_RETRY_BASE_S": "0.05",
+            "TRADER_RETRY_CAP_S": "0.5",
+        }
+    )
+    env.update(extra)
+    return env
+
+
+def start_trader_process(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """``python -m trader`` with ``env``; its output goes to ``log_path`` (shown when a test fails)."""
+    with log_path.open("ab") as log:
+        return subprocess.Popen([sys.executable, "-m", "trader"], env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+async def stop_process(process: subprocess.Popen[bytes], timeout_s: float = WAIT_S) -> int:
+    """SIGTERM and wait; returns the exit status."""
+    if process.poll() is None:
+        process.terminate()
+    return await asyncio.to_thread(process.wait, timeout_s)

@@ -1,0 +1,111 @@
+"""Pre-trade risk checks: each rule refuses what it should and lets the rest through."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from algo_common.domain.models import Side, Signal
+from trader.risk import Account, RejectReason, RiskLimits, check
+
+from tests.unit.trader.trader_builders import make_signal
+
+LIMITS = RiskLimits(
+    quote_asset="USDT",
+    fee_rate=Decimal("0.001"),
+    max_order_notional=Decimal("1000"),
+    max_position_qty=Decimal("2"),
+    stale_signal_ms=60_000,
+)
+NOW = 1_000_000
+FLAT = Account(position_qty=Decimal(0), quote_balance=Decimal("10000"))
+HOLDING_ONE = Account(position_qty=Decimal(1), quote_balance=Decimal("10000"))
+
+
+@pytest.mark.parametrize(
+    ("signal", "account", "reason"),
+    [
+        (make_signal(Side.SELL), FLAT, RejectReason.NO_POSITION),
+        (make_signal(Side.BUY, price="1000", quantity="1.01"), FLAT, RejectReason.MAX_ORDER_NOTIONAL),
+        (make_signal(Side.SELL, price="1001", quantity="1"), HOLDING_ONE, RejectReason.MAX_ORDER_NOTIONAL),
+        (make_signal(Side.BUY, price="10", quantity="1.5"), HOLDING_ONE, RejectReason.MAX_POSITION),
+        (make_signal(ts_decision=NOW - 60_001), FLAT, RejectReason.STALE_SIGNAL),
+        (make_signal(quantity="0"), FLAT, RejectReason.INVALID_ORDER),
+        (make_signal(price="-1"), FLAT, RejectReason.INVALID_ORDER),
+        (make_signal(price="NaN"), FLAT, RejectReason.INVALID_ORDER),
+        (make_signal(symbol="BTCEUR"), FLAT, RejectReason.UNSUPPORTED_SYMBOL),
+        (
+            make_signal(Side.BUY, price="250", quantity="2"),
+            Account(Decimal(0), quote_balance=Decimal("500.49")),
+            RejectReason.INSUFFICIENT_BALANCE,
+        ),
+    ],
+    ids=[
+        "sell-without-position",
+        "buy-notional",
+        "sell-notional",
+        "max-position",
+        "stale",
+        "zero-qty",
+        "negative-price",
+        "nan-price",
+        "other-quote",
+        "balance-short-by-fee",
+    ],
+)
+def test_rule_rejects(signal: Signal, account: Account, reason: RejectReason) -> None:
+    # arrange: the parameters
+    # act
+    decision = check(signal, account, LIMITS, NOW)
+    # assert
+    assert decision.reason is reason
+    assert not decision.accepted
+
+
+@pytest.mark.parametrize(
+    ("signal", "account", "quantity"),
+    [
+        (make_signal(Side.BUY, price="500", quantity="2"), FLAT, Decimal("2")),
+        (make_signal(Side.BUY, price="10", quantity="1"), HOLDING_ONE, Decimal("1")),
+        (make_signal(Side.SELL, quantity="1"), HOLDING_ONE, Decimal("1")),
+        (make_signal(Side.SELL, quantity="0.4"), HOLDING_ONE, Decimal("0.4")),
+        (make_signal(Side.SELL, quantity="3"), HOLDING_ONE, Decimal("1")),
+        (make_signal(ts_decision=NOW - 60_000), FLAT, Decimal("0.5")),
+        (
+            make_signal(Side.BUY, price="250", quantity="2"),
+            Account(Decimal(0), quote_balance=Decimal("500.50")),
+            Decimal("2"),
+        ),
+    ],
+    ids=[
+        "buy-at-notional-limit",
+        "buy-to-position-limit",
+        "sell-all",
+        "sell-part",
+        "sell-cut-to-position",
+        "stale-boundary",
+        "balance-exactly-enough",
+    ],
+)
+def test_accepts_within_limits(signal: Signal, account: Account, quantity: Decimal) -> None:
+    # arrange: the parameters
+    # act
+    decision = check(signal, account, LIMITS, NOW)
+    # assert
+    assert decision.accepted
+    assert decision.quantity == quantity
+
+
+def test_stale_check_disabled_with_zero() -> None:
+    # arrange
+    limits = RiskLimits(
+        quote_asset="USDT",
+        fee_rate=Decimal("0.001"),
+        max_order_notional=Decimal("1000"),
+        max_position_qty=Decimal("2"),
+        stale_signal_ms=0,
+    )
+    # act
+    decision = check(make_signal(ts_decision=0), FLAT, limits, NOW * 1000)
+    # assert
+    assert decision.accepted
