@@ -9,7 +9,8 @@ from pathlib import Path
 
 
 def main(argv: list[str]) -> int:
-    available = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("bench_"))
+    modules = pkgutil.iter_modules([str(Path(__file__).parent)])
+    available = sorted(m.name for m in modules if m.name.startswith("bench_"))
     chosen = [f"bench_{name.removeprefix('bench_')}" for name in argv] or available
     unknown = sorted(set(chosen) - set(available))
     if unknown:

@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 import pytest
-from exchange_sim import RunningSimulator, SimSettings, start_simulator
 
+from exchange_sim import RunningSimulator, SimSettings, start_simulator
 from tests.integration.exchange_sim.sim_helpers import DEADLINE_S, StartSim
 
 

@@ -9,8 +9,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 import httpx
-from exchange_sim import RunningSimulator
 from websockets.asyncio.client import ClientConnection, connect
+
+from exchange_sim import RunningSimulator
 
 DEADLINE_S = 10.0
 

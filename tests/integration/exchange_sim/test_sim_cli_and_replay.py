@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
 from algo_common.binance import parse
 from algo_common.domain.book import OrderBook
-
 from tests.integration.exchange_sim.sim_helpers import DEADLINE_S, StartSim, control, open_ws, recv_json
 
 RECORDING = Path(__file__).parents[2] / "fixtures" / "binance" / "recording"

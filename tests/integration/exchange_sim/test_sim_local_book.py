@@ -8,12 +8,12 @@ import json
 from typing import Any
 
 import httpx
+from websockets.asyncio.client import ClientConnection
+
 from algo_common.binance import parse
 from algo_common.domain.book import BookGap, OrderBook
 from algo_common.domain.models import BookDelta
 from exchange_sim import RunningSimulator
-from websockets.asyncio.client import ClientConnection
-
 from tests.integration.exchange_sim.sim_helpers import (
     DEADLINE_S,
     StartSim,

@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 import pytest
-from algo_common.binance import parse
 
+from algo_common.binance import parse
 from tests.integration.exchange_sim.sim_helpers import StartSim, control, sim_state
 
 FROZEN_NOW = 1_800_000_030.0  # 30 s into a wall-clock minute, so no test races a window boundary

@@ -7,9 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
-from algo_common.binance import parse
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from algo_common.binance import parse
 from tests.integration.exchange_sim.sim_helpers import (
     StartSim,
     control,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import redis.asyncio as aioredis
-from trader.settings import TraderSettings
 
 from tests.integration.trader.trader_harness import settings_for
+from trader.settings import TraderSettings
 
 
 @pytest.fixture

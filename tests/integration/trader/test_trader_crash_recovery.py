@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
-from algo_common.domain.models import Side
-from algo_common.mongo import Document
 from pymongo.asynchronous.database import AsyncDatabase
 
+from algo_common.domain.models import Side
+from algo_common.mongo import Document
 from algo_trade.servers import free_port
 from tests.integration.trader.trader_harness import (
     FINAL,

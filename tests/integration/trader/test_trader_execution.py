@@ -6,12 +6,11 @@ import asyncio
 from decimal import Decimal
 
 import redis.asyncio as aioredis
+from pymongo.asynchronous.database import AsyncDatabase
+
 from algo_common.domain.models import Side
 from algo_common.mongo import Document
 from algo_common.streams import SIGNALS_STREAM
-from pymongo.asynchronous.database import AsyncDatabase
-from trader.settings import TraderSettings
-
 from tests.integration.trader.trader_harness import (
     FINAL,
     eventually,
@@ -22,6 +21,7 @@ from tests.integration.trader.trader_harness import (
     running_trader,
     signal_fields,
 )
+from trader.settings import TraderSettings
 
 BUY = make_signal(Side.BUY, "65000.10", "0.01", bar_close_time=60_000)
 SELL = make_signal(Side.SELL, "65500.35", "0.01", bar_close_time=120_000)

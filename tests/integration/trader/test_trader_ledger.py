@@ -6,16 +6,12 @@ import asyncio
 from decimal import Decimal
 
 import redis.asyncio as aioredis
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
 from algo_common.clock import now_ms
 from algo_common.domain.models import Side
 from algo_common.mongo import Document
-from pymongo import AsyncMongoClient
-from pymongo.asynchronous.database import AsyncDatabase
-from trader.ledger import Ledger
-from trader.orders import intent_document, order_request
-from trader.settings import TraderSettings
-from trader.venues.paper import PaperVenue
-
 from tests.integration.trader.trader_harness import (
     eventually,
     group_drained,
@@ -23,6 +19,10 @@ from tests.integration.trader.trader_harness import (
     publish_signal,
     running_trader,
 )
+from trader.ledger import Ledger
+from trader.orders import intent_document, order_request
+from trader.settings import TraderSettings
+from trader.venues.paper import PaperVenue
 
 BUY = make_signal(Side.BUY, "100", "0.5", bar_close_time=60_000)
 

@@ -15,11 +15,11 @@ from pathlib import Path
 import httpx
 import pytest
 import redis.asyncio as aioredis
+from pymongo.asynchronous.database import AsyncDatabase
+
 from algo_common.domain.models import Side
 from algo_common.mongo import Document
 from algo_common.streams import SIGNALS_STREAM, publish_once
-from pymongo.asynchronous.database import AsyncDatabase
-
 from algo_trade.servers import LocalServer, free_port
 from tests.integration.trader.trader_harness import (
     eventually,

@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
+from prometheus_client import REGISTRY
+from pydantic import SecretStr
+
 from algo_common.clock import now_ms
 from algo_common.domain.ids import signal_id
 from algo_common.domain.models import Side, Signal
 from algo_common.streams import SIGNALS_STREAM, TRADER_GROUP, encode_signal, publish_once
-from prometheus_client import REGISTRY
-from pydantic import SecretStr
 from trader.service import TraderService
 from trader.settings import TraderSettings
 
@@ -32,7 +33,7 @@ def make_signal(
 ) -> Signal:
     params = {"fast": "2", "slow": "4"}
     return Signal(
-        signal_id=signal_id("sma_cross", params, "BTCUSDT", bar_close_time),
+        signal_id=signal_id("sma_cross", params, "BTCUSDT", "1m", bar_close_time),
         strategy="sma_cross",
         strategy_version="1",
         params=params,

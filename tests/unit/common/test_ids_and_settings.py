@@ -5,18 +5,19 @@ from __future__ import annotations
 import re
 
 import pytest
+from pydantic_settings import SettingsConfigDict
 
 from algo_common.domain.ids import signal_id
 from algo_common.settings import BaseServiceSettings, load_settings
-from pydantic_settings import SettingsConfigDict
 
 
 def test_signal_id_is_deterministic_and_a_valid_client_order_id() -> None:
-    a = signal_id("sma_cross", {"fast": "50", "slow": "200"}, "btcusdt", 1_700_000_000_000)
-    b = signal_id("sma_cross", {"slow": "200", "fast": "50"}, "BTCUSDT", 1_700_000_000_000)
-    other = signal_id("sma_cross", {"fast": "50", "slow": "200"}, "BTCUSDT", 1_700_000_060_000)
+    a = signal_id("sma_cross", {"fast": "50", "slow": "200"}, "btcusdt", "1d", 1_700_000_000_000)
+    b = signal_id("sma_cross", {"slow": "200", "fast": "50"}, "BTCUSDT", "1d", 1_700_000_000_000)
+    later = signal_id("sma_cross", {"fast": "50", "slow": "200"}, "BTCUSDT", "1d", 1_700_000_060_000)
+    other_interval = signal_id("sma_cross", {"fast": "50", "slow": "200"}, "BTCUSDT", "1h", 1_700_000_000_000)
     assert a == b
-    assert a != other
+    assert len({a, later, other_interval}) == 3
     assert re.fullmatch(r"[a-zA-Z0-9_-]{1,36}", a)
 
 

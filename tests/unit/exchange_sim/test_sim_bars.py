@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 from exchange_sim.bars import Bar, BarSeries, load_history_csv
 
 MINUTE = 60_000

@@ -10,6 +10,7 @@ from typing import Any
 
 import msgspec
 import pytest
+
 from algo_common.binance import parse
 from exchange_sim.encoding import encode, fixed8
 from exchange_sim.faults import server_shutdown_frames

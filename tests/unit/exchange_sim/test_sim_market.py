@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+
 from algo_common.binance.schemas import BinanceBookTicker, BinanceDepthUpdate, BinanceKline
 from exchange_sim.bars import load_history_csv
 from exchange_sim.encoding import encode

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
+
 from algo_common.binance import parse
 from algo_common.domain.book import OrderBook
 from exchange_sim.encoding import encode

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+
 from exchange_sim.__main__ import main, parse_args
 from exchange_sim.settings import SimSettings
 

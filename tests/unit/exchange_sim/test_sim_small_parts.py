@@ -6,6 +6,7 @@ import random
 from decimal import Decimal
 
 import pytest
+
 from exchange_sim.book import SimBook
 from exchange_sim.clock import SimClock
 from exchange_sim.faults import Faults

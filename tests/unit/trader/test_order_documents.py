@@ -5,10 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from algo_common.domain.models import OrderStatus, Side
+from tests.unit.trader.trader_builders import make_fill, make_signal
 from trader.orders import intent_document, is_final, order_request, outcome_update, rejected_document
 from trader.venues.base import OrderResult
-
-from tests.unit.trader.trader_builders import make_fill, make_signal
 
 CONTRACT_FIELDS = {
     "_id", "client_order_id", "signal_id", "symbol", "side", "type", "quantity", "status", "venue", "avg_price",

@@ -5,10 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from algo_common.domain.models import Side
-from trader.position import Oversell, Position, apply_fill, apply_fills, cash_balance
 
+from algo_common.domain.models import Side
 from tests.unit.trader.trader_builders import make_fill
+from trader.position import Oversell, Position, apply_fill, apply_fills, cash_balance
 
 
 def test_two_buys_then_a_sell_give_exact_average_pnl_and_fees() -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from algo_common.domain.models import Side, Signal
-from trader.risk import Account, RejectReason, RiskLimits, check
 
+from algo_common.domain.models import Side, Signal
 from tests.unit.trader.trader_builders import make_signal
+from trader.risk import Account, RejectReason, RiskLimits, check
 
 LIMITS = RiskLimits(
     quote_asset="USDT",

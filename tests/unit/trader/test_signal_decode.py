@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+
 from algo_common.errors import BadMessage
 from algo_common.streams import encode_signal
-from trader.decode import decode_entry
-
 from tests.unit.trader.trader_builders import make_signal
+from trader.decode import decode_entry
 
 SIGNAL = make_signal()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+
 from algo_common.settings import load_settings
 from trader.failpoints import Failpoint
 from trader.settings import TraderSettings

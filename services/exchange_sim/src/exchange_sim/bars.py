@@ -13,7 +13,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from algo_common.binance.schemas import BinanceKlineRow
-
 from exchange_sim.encoding import fixed8
 from exchange_sim.schemas import SimKlineData
 

@@ -13,8 +13,8 @@ from typing import Protocol
 
 import msgspec
 from aiohttp import web
-from algo_common.binance.schemas import BinanceDepthSnapshot, BinanceKlineRow
 
+from algo_common.binance.schemas import BinanceDepthSnapshot, BinanceKlineRow
 from exchange_sim.connection import ConnectionLimits
 from exchange_sim.faults import Faults
 from exchange_sim.hub import Hub, Publication

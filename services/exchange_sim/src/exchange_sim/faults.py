@@ -11,8 +11,8 @@ depth sequence id is market state (``Market.request_skip``) because it hides a r
 from __future__ import annotations
 
 import msgspec
-from algo_common.binance.schemas import BinanceCombinedMessage, BinanceServerShutdown
 
+from algo_common.binance.schemas import BinanceCombinedMessage, BinanceServerShutdown
 from exchange_sim.encoding import encode
 
 SERVER_SHUTDOWN_STREAM = "!serverShutdown"

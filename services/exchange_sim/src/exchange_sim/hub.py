@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable, Iterable
 
 import msgspec
-from algo_common.binance.schemas import BinanceCombinedMessage
 
+from algo_common.binance.schemas import BinanceCombinedMessage
 from exchange_sim.connection import WsConnection, WsStats
 from exchange_sim.encoding import encode
 from exchange_sim.faults import Faults

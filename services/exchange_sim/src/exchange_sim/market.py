@@ -20,8 +20,8 @@ from operator import attrgetter
 from typing import Literal
 
 import msgspec
-from algo_common.binance.schemas import BinanceBookTicker, BinanceDepthUpdate, BinanceKline
 
+from algo_common.binance.schemas import BinanceBookTicker, BinanceDepthUpdate, BinanceKline
 from exchange_sim.bars import Bar, BarSeries
 from exchange_sim.book import Level, SimBook
 from exchange_sim.clock import SimClock

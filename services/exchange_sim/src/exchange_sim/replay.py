@@ -16,9 +16,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
+
 from algo_common.binance.parse import decode_combined, stream_type
 from algo_common.binance.schemas import BinanceDepthSnapshot, BinanceKlineRow
-
 from exchange_sim.context import SymbolState
 from exchange_sim.encoding import fixed8
 from exchange_sim.hub import Publication

@@ -11,9 +11,9 @@ from decimal import Decimal
 
 import msgspec
 from aiohttp import web
+
 from algo_common.binance.schemas import BinanceError, BinanceServerTime
 from algo_common.binance.urls import AGG_TRADES_PATH, DEPTH_PATH, EXCHANGE_INFO_PATH, KLINES_PATH, TIME_PATH
-
 from exchange_sim.context import CONTEXT, SimContext
 from exchange_sim.encoding import encode, fixed8
 from exchange_sim.intervals import is_valid_interval

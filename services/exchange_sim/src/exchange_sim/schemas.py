@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import msgspec
+
 from algo_common.binance.schemas import BinanceAggTrade, BinanceKlineData, BinanceTrade
 
 

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from algo_common.binance.schemas import BinanceDepthSnapshot, BinanceKlineRow
-
 from exchange_sim.context import SymbolState
 from exchange_sim.encoding import fixed8
 from exchange_sim.hub import Publication

@@ -6,7 +6,6 @@ import asyncio
 
 from algo_common.logging import configure_logging
 from algo_common.settings import load_settings
-
 from trader import service
 from trader.settings import TraderSettings
 

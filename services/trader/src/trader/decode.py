@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 
 import msgspec
+
 from algo_common.domain.models import Signal
 from algo_common.errors import BadMessage
 from algo_common.streams import decode_signal

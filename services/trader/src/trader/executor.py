@@ -16,7 +16,6 @@ from algo_common.domain.models import OrderStatus, Side, Signal
 from algo_common.errors import TransientError
 from algo_common.logging import get_logger
 from algo_common.mongo import Document
-
 from trader.failpoints import Failpoint, trigger
 from trader.ledger import Ledger
 from trader.metrics import TraderMetrics

@@ -14,17 +14,17 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
-from algo_common.collections import FILLS, ORDERS, POSITIONS, indexes_for
-from algo_common.domain.models import OrderStatus
-from algo_common.errors import TransientError
-from algo_common.mongo import Document, ensure_indexes, insert_one_or_ignore, to_document
-from algo_common.retry import backoff_delay
 from pymongo import AsyncMongoClient, WriteConcern
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, PyMongoError
 from pymongo.read_concern import ReadConcern
 
+from algo_common.collections import FILLS, ORDERS, POSITIONS, indexes_for
+from algo_common.domain.models import OrderStatus
+from algo_common.errors import TransientError
+from algo_common.mongo import Document, ensure_indexes, insert_one_or_ignore, to_document
+from algo_common.retry import backoff_delay
 from trader.orders import outcome_update, rejection_update
 from trader.position import Position, apply_fills, cash_balance, position_id
 from trader.venues.base import OrderResult

@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from algo_common.telemetry import get_meter
 from opentelemetry.metrics import Counter, Histogram, _Gauge
 
+from algo_common.telemetry import get_meter
 from trader.position import Position
 
 

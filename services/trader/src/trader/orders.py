@@ -11,7 +11,6 @@ from typing import Any
 
 from algo_common.domain.ids import client_order_id
 from algo_common.domain.models import OrderStatus, Signal
-
 from trader.venues.base import MARKET, OrderRequest, OrderResult
 
 Document = dict[str, Any]

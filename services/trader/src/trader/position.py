@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 import msgspec
+
 from algo_common.domain.models import Fill, Side
 
 ZERO = Decimal(0)

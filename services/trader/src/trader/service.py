@@ -13,6 +13,10 @@ import contextlib
 import socket
 
 import redis.asyncio as aioredis
+from pymongo import AsyncMongoClient
+from pymongo.errors import PyMongoError
+from redis.exceptions import RedisError
+
 from algo_common import mongo, redis_client
 from algo_common.errors import BadMessage, TransientError
 from algo_common.health import Health
@@ -21,10 +25,6 @@ from algo_common.mongo import Document
 from algo_common.retry import backoff_delay
 from algo_common.runtime import run_service
 from algo_common.streams import SIGNALS_STREAM, TRADER_GROUP, GroupConsumer, StreamEntry
-from pymongo import AsyncMongoClient
-from pymongo.errors import PyMongoError
-from redis.exceptions import RedisError
-
 from trader.decode import decode_entry
 from trader.executor import ExecutionConfig, Executor
 from trader.failpoints import Failpoint, trigger

@@ -5,10 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from algo_common.settings import BaseServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from algo_common.settings import BaseServiceSettings
 from trader.failpoints import Failpoint
 
 

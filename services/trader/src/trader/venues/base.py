@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Protocol
 
 import msgspec
+
 from algo_common.domain.models import Fill, OrderStatus, Side
 
 MARKET = "MARKET"

@@ -14,7 +14,6 @@ from decimal import Decimal
 from algo_common.clock import now_ms
 from algo_common.domain.ids import fill_id
 from algo_common.domain.models import Fill, OrderStatus
-
 from trader.venues.base import OrderRequest, OrderResult
 
 

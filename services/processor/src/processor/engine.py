@@ -1,0 +1,112 @@
+"""Per-symbol state and the effects of each closed bar: decide, store, publish, checkpoint.
+
+A bar at or before its symbol's checkpoint was fully handled before (its signal, if any, is
+stored and published), so it only updates the strategy; a later bar is handled in this order:
+signal document, stream entry, checkpoint. Stream entries are acked by the caller afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from algo_common.domain.models import Kline
+from algo_common.errors import BadMessage
+from algo_common.logging import get_logger
+from algo_common.streams import StreamEntry
+from processor.events import KINDS, decode_entry, stream_symbol
+from processor.metrics import ProcessorMetrics
+from processor.pipeline import BarOutcome, SymbolPipeline
+from processor.publisher import SignalPublisher
+from processor.signals import to_signal
+from processor.store import SOURCE_INTERVAL, ProcessorStore
+
+log = get_logger(__name__)
+
+
+@dataclass
+class SymbolState:
+    """One symbol's pipeline and the close time of the last bar fully handled."""
+
+    key: str
+    pipeline: SymbolPipeline
+    checkpoint: int | None = None
+
+    def is_done(self, bar: Kline) -> bool:
+        return self.checkpoint is not None and bar.close_time <= self.checkpoint
+
+
+class Engine:
+    """Turns market stream entries into signals for every configured symbol."""
+
+    def __init__(
+        self,
+        states: Sequence[SymbolState],
+        store: ProcessorStore,
+        publisher: SignalPublisher,
+        metrics: ProcessorMetrics,
+        order_quantity: Decimal,
+        clock: Callable[[], int],
+    ) -> None:
+        self.states = {state.pipeline.symbol: state for state in states}
+        self._store = store
+        self._publisher = publisher
+        self._metrics = metrics
+        self._quantity = order_quantity
+        self._clock = clock
+
+    async def on_outcome(self, state: SymbolState, outcome: BarOutcome) -> None:
+        """Handle one closed bar (live or catch-up); a no-op for bars already handled."""
+        bar = outcome.bar
+        if state.is_done(bar):
+            return
+        self._metrics.bars.add(1, {"symbol": bar.symbol, "interval": bar.interval})
+        if outcome.decision is not None:
+            sig = to_signal(state.pipeline.strategy, outcome.decision, bar, self._quantity, self._clock())
+            await self._publisher.emit(sig, bar)
+        await self._store.save_checkpoint(state.key, bar.close_time, self._clock())
+        state.checkpoint = bar.close_time
+
+    async def process(self, entries: Sequence[StreamEntry]) -> None:
+        """Handle a batch in stream order; the caller acks it once this returns."""
+        fresh = self._fresh([kline for kline in map(self._decode, entries) if kline is not None])
+        # Durable before they move any state: a rebuild after a failure finds them in MongoDB.
+        await self._store.store_klines(fresh)
+        for kline in fresh:
+            state = self.states[kline.symbol]
+            for outcome in state.pipeline.on_kline(kline):
+                await self.on_outcome(state, outcome)
+
+    def _fresh(self, klines: Sequence[Kline]) -> list[Kline]:
+        """Closed 1m klines later than anything seen (before or earlier in the batch); replays are counted."""
+        fresh: list[Kline] = []
+        latest: dict[str, int] = {}
+        for kline in klines:
+            if not kline.closed or kline.interval != SOURCE_INTERVAL:
+                continue
+            seen = latest.get(kline.symbol)
+            if self.states[kline.symbol].pipeline.accepts(kline) and (seen is None or kline.open_time > seen):
+                fresh.append(kline)
+                latest[kline.symbol] = kline.open_time
+            else:
+                self._metrics.events_dropped.add(1, {"reason": "duplicate"})
+        return fresh
+
+    def _decode(self, entry: StreamEntry) -> Kline | None:
+        """The entry's kline if it is one of ours; counts and logs everything else."""
+        try:
+            event = decode_entry(entry)
+        except BadMessage as e:
+            self._metrics.events_dropped.add(1, {"reason": e.reason})
+            raw = e.raw if isinstance(e.raw, str) else e.raw.decode(errors="replace")
+            log.warning(
+                "dropped stream entry",
+                reason=e.reason,
+                stream=entry.stream,
+                entry_id=entry.entry_id.decode(),
+                raw=raw[:2000],
+            )
+            return None
+        self._metrics.events_consumed.add(1, {"symbol": stream_symbol(entry.stream), "kind": KINDS[type(event)]})
+        return event if isinstance(event, Kline) and event.symbol in self.states else None

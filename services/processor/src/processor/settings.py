@@ -1,0 +1,91 @@
+"""Processor configuration from ``PROCESSOR_*`` environment variables, validated at start-up."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import Field, ValidationInfo, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
+
+from algo_common.settings import BaseServiceSettings
+from processor.intervals import Interval
+from processor.strategies import STRATEGIES
+
+_SYMBOL = re.compile(r"[A-Z0-9]{2,20}")
+
+
+class ProcessorSettings(BaseServiceSettings):
+    """Which symbols and strategy to run, and how to consume the market streams."""
+
+    model_config = SettingsConfigDict(env_prefix="PROCESSOR_", frozen=True, env_nested_delimiter="__", extra="ignore")
+
+    http_port: int = Field(default=8082, ge=0, le=65535, description="Port of /healthcheck and /metrics.")
+    symbols: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=("BTCUSDT",),
+        min_length=1,
+        description="Comma-separated symbols (e.g. BTCUSDT,ETHUSDT); one market.{SYMBOL} stream each.",
+    )
+    strategy: str = Field(default="sma_cross", description="Strategy name; known: sma_cross.")
+    fast_period: int = Field(default=50, ge=1, le=100_000, description="Fast SMA period, in bars.")
+    slow_period: int = Field(
+        default=200, ge=1, le=100_000, description="Slow SMA period, in bars; must be > fast_period."
+    )
+    interval: Interval = Field(
+        default="1d", description="Bar interval the strategy runs on, built from 1m klines (1m ... 1d)."
+    )
+    order_quantity: Decimal = Field(
+        default=Decimal("0.001"),
+        gt=0,
+        allow_inf_nan=False,
+        max_digits=30,
+        description="Base-asset quantity each signal asks the trader to buy or sell.",
+    )
+    batch_count: int = Field(default=100, ge=1, le=10_000, description="Max stream entries read per XREADGROUP.")
+    block_ms: int = Field(
+        default=1000,
+        ge=1,
+        le=1500,
+        description="XREADGROUP block time when idle, in ms; below the Redis client's 2 s socket timeout.",
+    )
+    claim_idle_ms: int = Field(
+        default=30_000,
+        ge=1000,
+        description="Reclaim entries another consumer left pending this long (XAUTOCLAIM), in ms.",
+    )
+    retry_base_s: float = Field(default=0.2, gt=0, le=60, description="First retry delay after a dependency error.")
+    retry_cap_s: float = Field(default=10.0, gt=0, le=600, description="Longest retry delay after dependency errors.")
+
+    @field_validator("symbols", mode="before")
+    @classmethod
+    def _split_symbols(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip().upper() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("symbols")
+    @classmethod
+    def _check_symbols(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        symbols = tuple(symbol.upper() for symbol in value)
+        bad = [symbol for symbol in symbols if not _SYMBOL.fullmatch(symbol)]
+        if bad:
+            raise ValueError(f"not a symbol: {', '.join(bad)}")
+        if len(set(symbols)) != len(symbols):
+            raise ValueError("a symbol is listed twice")
+        return symbols
+
+    @field_validator("strategy")
+    @classmethod
+    def _check_strategy(cls, value: str) -> str:
+        if value not in STRATEGIES:
+            raise ValueError(f"unknown strategy {value!r}; known: {', '.join(STRATEGIES)}")
+        return value
+
+    @field_validator("slow_period")
+    @classmethod
+    def _slow_above_fast(cls, value: int, info: ValidationInfo) -> int:
+        fast = info.data.get("fast_period")
+        if isinstance(fast, int) and value <= fast:
+            raise ValueError(f"must be greater than fast_period ({fast}), got {value}")
+        return value
