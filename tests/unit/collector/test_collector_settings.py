@@ -23,8 +23,8 @@ def test_defaults_follow_the_contract() -> None:
     settings = load_settings(CollectorSettings)
     # assert
     assert settings.http_port == 8080
-    assert settings.symbols == ["BTCUSDT"]
-    assert settings.stream_kinds == ["trade", "kline_1m", "depth@100ms"]
+    assert settings.symbols == ("BTCUSDT",)
+    assert settings.stream_kinds == ("trade", "kline_1m", "depth@100ms")
     assert (settings.ws_base_url, settings.rest_base_url) == (PRODUCTION_WS, PRODUCTION_REST)
     assert settings.depth_snapshot_limit == 5000
     assert (settings.depth_persist_interval_s, settings.depth_persist_levels) == (1.0, 20)
@@ -41,8 +41,8 @@ def test_comma_separated_env_values_are_parsed(monkeypatch: pytest.MonkeyPatch) 
     # act
     settings = load_settings(CollectorSettings)
     # assert
-    assert settings.symbols == ["BTCUSDT", "ETHUSDT"]
-    assert settings.stream_kinds == ["aggTrade", "kline_1h", "depth", "bookTicker"]
+    assert settings.symbols == ("BTCUSDT", "ETHUSDT")
+    assert settings.stream_kinds == ("aggTrade", "kline_1h", "depth", "bookTicker")
     assert settings.ws_base_url == "ws://127.0.0.1:9900"
     assert settings.http_port == 0
 

@@ -8,7 +8,7 @@ import pytest
 from pydantic_settings import SettingsConfigDict
 
 from algo_common.domain.ids import signal_id
-from algo_common.settings import BaseServiceSettings, load_settings
+from algo_common.settings import BaseServiceSettings, Symbols, load_settings
 
 
 def test_signal_id_is_deterministic_and_a_valid_client_order_id() -> None:
@@ -40,3 +40,31 @@ def test_secrets_are_not_in_the_settings_repr(monkeypatch: pytest.MonkeyPatch) -
     settings = load_settings(_Settings)
     assert "hunter2" not in repr(settings)
     assert "hunter2" in settings.mongo_uri.get_secret_value()
+
+
+class _SymbolSettings(BaseServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="UNIT_", frozen=True, extra="ignore")
+    symbols: Symbols = ("BTCUSDT",)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("btcusdt, ethusdt", ("BTCUSDT", "ETHUSDT")), ('["BTCUSDT"]', ("BTCUSDT",))],
+)
+def test_symbols_come_comma_separated_or_as_json(
+    monkeypatch: pytest.MonkeyPatch, raw: str, expected: tuple[str, ...]
+) -> None:
+    monkeypatch.setenv("UNIT_SYMBOLS", raw)
+    assert load_settings(_SymbolSettings).symbols == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"), [("BTC-USDT", "not a Binance symbol"), ("BTCUSDT,btcusdt", "twice"), ("", "at least one")]
+)
+def test_bad_symbols_are_refused_with_the_reason(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], raw: str, reason: str
+) -> None:
+    monkeypatch.setenv("UNIT_SYMBOLS", raw)
+    with pytest.raises(SystemExit):
+        load_settings(_SymbolSettings)
+    assert reason in capsys.readouterr().err

@@ -12,7 +12,7 @@ from exchange_sim.settings import SimSettings
 
 def test_defaults_match_binance() -> None:
     settings = SimSettings()
-    assert (settings.host, settings.port, settings.symbols) == ("127.0.0.1", 9900, ["BTCUSDT"])
+    assert (settings.host, settings.port, settings.symbols) == ("127.0.0.1", 9900, ("BTCUSDT",))
     assert (settings.ping_interval_s, settings.pong_timeout_s, settings.max_connection_s) == (20.0, 60.0, 86_400.0)
     assert (settings.max_incoming_per_s, settings.max_streams, settings.kline_interval) == (5, 1024, "1m")
 
@@ -23,7 +23,7 @@ def test_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SIM_RATE", "0")
     monkeypatch.setenv("SIM_MODE", "path")
     settings = SimSettings()
-    assert settings.symbols == ["BTCUSDT", "ETHUSDT"]
+    assert settings.symbols == ("BTCUSDT", "ETHUSDT")
     assert settings.path_closes == [Decimal("100.5"), Decimal(101)]
     assert (settings.rate, settings.mode) == (0.0, "path")
 
@@ -32,14 +32,14 @@ def test_flags_override_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SIM_PORT", "1234")
     monkeypatch.setenv("SIM_SEED", "5")
     settings = parse_args(["--port", "0", "--symbols", "ETHUSDT", "--kline-interval", "1h", "--start-price", "2000"])
-    assert (settings.port, settings.seed, settings.symbols) == (0, 5, ["ETHUSDT"])
+    assert (settings.port, settings.seed, settings.symbols) == (0, 5, ("ETHUSDT",))
     assert (settings.kline_interval, settings.start_price) == ("1h", Decimal(2000))
 
 
 @pytest.mark.parametrize(
     ("env", "value", "fragment"),
     [
-        ("SIM_SYMBOLS", "btcusdt", "upper-case"),
+        ("SIM_SYMBOLS", "BTC-USDT", "not a Binance symbol"),
         ("SIM_KLINE_INTERVAL", "1M", "must be one of"),
         ("SIM_PORT", "70000", "less than or equal"),
         ("SIM_MODE", "replay", "replay_dir"),

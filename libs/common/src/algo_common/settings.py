@@ -6,13 +6,46 @@ Secrets (URIs that may hold passwords, API keys) are ``SecretStr`` so they never
 
 from __future__ import annotations
 
+import json
+import re
 import sys
-from typing import Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 S = TypeVar("S", bound="BaseServiceSettings")
+
+_SYMBOL = re.compile(r"[A-Z0-9]{2,20}")
+
+
+def split_comma_separated(value: object) -> object:
+    """``"a, b,c"`` (or a JSON list) from an environment variable -> ``("a", "b", "c")``; other values pass."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        return json.loads(text)
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _check_symbols(value: tuple[str, ...]) -> tuple[str, ...]:
+    symbols = tuple(symbol.upper() for symbol in value)
+    if not symbols:
+        raise ValueError("at least one symbol is needed")
+    bad = [symbol for symbol in symbols if not _SYMBOL.fullmatch(symbol)]
+    if bad:
+        raise ValueError(f"not a Binance symbol: {', '.join(bad)}")
+    if len(set(symbols)) != len(symbols):
+        raise ValueError("a symbol is listed twice")
+    return symbols
+
+
+CommaSeparated = Annotated[tuple[str, ...], NoDecode, BeforeValidator(split_comma_separated)]
+"""A list setting written as one comma-separated environment variable."""
+
+Symbols = Annotated[CommaSeparated, AfterValidator(_check_symbols)]
+"""Binance symbols (``BTCUSDT,ETHUSDT``): upper-cased, at least one, none twice."""
 
 
 class BaseServiceSettings(BaseSettings):

@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import re
-from typing import Annotated, Self
+from typing import Self
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from algo_common.binance.urls import MAX_STREAMS_PER_CONNECTION, PRODUCTION_REST, PRODUCTION_WS
-from algo_common.settings import BaseServiceSettings
+from algo_common.settings import BaseServiceSettings, CommaSeparated, Symbols
 
-_SYMBOL = re.compile(r"^[A-Z0-9]{2,20}$")
 _KLINE_INTERVALS = "1s|1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d|3d|1w|1M"
 _STREAM_KIND = re.compile(rf"^(trade|aggTrade|bookTicker|kline_({_KLINE_INTERVALS})|depth(@100ms|@1000ms)?)$")
-
-
-def _split_list(value: object) -> object:
-    """Accept ``A,B`` (the env form) and a JSON list as well as a Python list."""
-    if not isinstance(value, str):
-        return value
-    text = value.strip()
-    if text.startswith("["):
-        return json.loads(text)
-    return [item.strip() for item in text.split(",") if item.strip()]
 
 
 class CollectorSettings(BaseServiceSettings):
@@ -33,13 +21,12 @@ class CollectorSettings(BaseServiceSettings):
     model_config = SettingsConfigDict(env_prefix="COLLECTOR_", frozen=True, env_nested_delimiter="__", extra="ignore")
 
     http_port: int = Field(default=8080, ge=0, le=65535, description="Port of /healthcheck and /metrics.")
-    symbols: Annotated[list[str], NoDecode] = Field(
-        default=["BTCUSDT"],
-        min_length=1,
+    symbols: Symbols = Field(
+        default=("BTCUSDT",),
         description="Symbols this replica collects, comma-separated in the env (BTCUSDT,ETHUSDT); upper case.",
     )
-    stream_kinds: Annotated[list[str], NoDecode] = Field(
-        default=["trade", "kline_1m", "depth@100ms"],
+    stream_kinds: CommaSeparated = Field(
+        default=("trade", "kline_1m", "depth@100ms"),
         min_length=1,
         description=(
             "Binance stream kinds per symbol, comma-separated: trade or aggTrade, kline_<interval>, "
@@ -97,30 +84,9 @@ class CollectorSettings(BaseServiceSettings):
     )
     retry_cap_s: float = Field(default=5.0, gt=0, description="Largest backoff delay after such an error, in seconds.")
 
-    @field_validator("symbols", mode="before")
-    @classmethod
-    def _parse_symbols(cls, value: object) -> object:
-        parsed = _split_list(value)
-        return [str(item).upper() for item in parsed] if isinstance(parsed, list) else parsed
-
-    @field_validator("stream_kinds", mode="before")
-    @classmethod
-    def _parse_kinds(cls, value: object) -> object:
-        return _split_list(value)
-
-    @field_validator("symbols")
-    @classmethod
-    def _check_symbols(cls, value: list[str]) -> list[str]:
-        bad = [symbol for symbol in value if not _SYMBOL.match(symbol)]
-        if bad:
-            raise ValueError(f"not a Binance symbol: {bad}")
-        if len(set(value)) != len(value):
-            raise ValueError("duplicate symbols")
-        return value
-
     @field_validator("stream_kinds")
     @classmethod
-    def _check_kinds(cls, value: list[str]) -> list[str]:
+    def _check_kinds(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         bad = [kind for kind in value if not _STREAM_KIND.match(kind)]
         if bad:
             raise ValueError(

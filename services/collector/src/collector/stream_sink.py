@@ -7,6 +7,7 @@ after a lost reply writes only the entries that are not on the stream yet: no du
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -44,7 +45,7 @@ class StreamSink(QueuedSink[Entry]):
         self,
         redis: aioredis.Redis,
         maxlen: int,
-        symbols: list[str],
+        symbols: Sequence[str],
         health: Health,
         metrics: CollectorMetrics,
         options: SinkOptions,

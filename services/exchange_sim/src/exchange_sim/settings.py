@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from algo_common.settings import Symbols, split_comma_separated
 from exchange_sim.intervals import SIMULATED_INTERVALS
 
 
@@ -19,9 +20,7 @@ class SimSettings(BaseSettings):
 
     host: str = Field("127.0.0.1", description="Interface to listen on (0.0.0.0 in a container).")
     port: int = Field(9900, ge=0, le=65535, description="TCP port for REST and WebSocket; 0 picks a free one.")
-    symbols: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["BTCUSDT"], description="Simulated symbols, comma-separated (BTCUSDT,ETHUSDT)."
-    )
+    symbols: Symbols = Field(("BTCUSDT",), description="Simulated symbols, comma-separated (BTCUSDT,ETHUSDT).")
     mode: Literal["walk", "path", "replay"] = Field(
         "walk",
         description="walk: seeded random walk (scripted closes first); path: only scripted closes; "
@@ -55,29 +54,10 @@ class SimSettings(BaseSettings):
     weight_limit: int = Field(6000, ge=1, description="REQUEST_WEIGHT per minute per IP before HTTP 429.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
 
-    @field_validator("symbols", mode="before")
-    @classmethod
-    def _split_symbols(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
-
     @field_validator("path_closes", mode="before")
     @classmethod
     def _split_closes(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
-
-    @field_validator("symbols")
-    @classmethod
-    def _check_symbols(cls, value: list[str]) -> list[str]:
-        if not value:
-            raise ValueError("at least one symbol is needed")
-        for symbol in value:
-            if not (symbol.isalnum() and symbol.isupper()):
-                raise ValueError(f"symbol must be upper-case letters/digits like BTCUSDT, got {symbol!r}")
-        return list(dict.fromkeys(value))
+        return split_comma_separated(value)
 
     @field_validator("kline_interval")
     @classmethod

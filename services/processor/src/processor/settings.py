@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
-from typing import Annotated
 
 from pydantic import Field, ValidationInfo, field_validator
-from pydantic_settings import NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from algo_common.settings import BaseServiceSettings
+from algo_common.settings import BaseServiceSettings, Symbols
 from processor.intervals import Interval
 from processor.strategies import STRATEGIES
-
-_SYMBOL = re.compile(r"[A-Z0-9]{2,20}")
 
 
 class ProcessorSettings(BaseServiceSettings):
@@ -22,9 +18,8 @@ class ProcessorSettings(BaseServiceSettings):
     model_config = SettingsConfigDict(env_prefix="PROCESSOR_", frozen=True, env_nested_delimiter="__", extra="ignore")
 
     http_port: int = Field(default=8082, ge=0, le=65535, description="Port of /healthcheck and /metrics.")
-    symbols: Annotated[tuple[str, ...], NoDecode] = Field(
+    symbols: Symbols = Field(
         default=("BTCUSDT",),
-        min_length=1,
         description="Comma-separated symbols (e.g. BTCUSDT,ETHUSDT); one market.{SYMBOL} stream each.",
     )
     strategy: str = Field(default="sma_cross", description="Strategy name; known: sma_cross.")
@@ -56,24 +51,6 @@ class ProcessorSettings(BaseServiceSettings):
     )
     retry_base_s: float = Field(default=0.2, gt=0, le=60, description="First retry delay after a dependency error.")
     retry_cap_s: float = Field(default=10.0, gt=0, le=600, description="Longest retry delay after dependency errors.")
-
-    @field_validator("symbols", mode="before")
-    @classmethod
-    def _split_symbols(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(part.strip().upper() for part in value.split(",") if part.strip())
-        return value
-
-    @field_validator("symbols")
-    @classmethod
-    def _check_symbols(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        symbols = tuple(symbol.upper() for symbol in value)
-        bad = [symbol for symbol in symbols if not _SYMBOL.fullmatch(symbol)]
-        if bad:
-            raise ValueError(f"not a symbol: {', '.join(bad)}")
-        if len(set(symbols)) != len(symbols):
-            raise ValueError("a symbol is listed twice")
-        return symbols
 
     @field_validator("strategy")
     @classmethod
