@@ -1,59 +1,29 @@
 """Helpers for the collector integration tests: the simulator's control API, an in-process collector,
-metric reads and polling with a deadline."""
+what landed in MongoDB and on the stream."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import redis.asyncio as aioredis
-from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
+from pymongo.asynchronous.database import AsyncDatabase
 
 from algo_common.domain.models import MarketEvent
 from algo_common.health import create_health_app
+from algo_common.mongo import Document
 from algo_common.streams import EVENT_FIELD, decode_market_event, market_stream
-from algo_common.telemetry import render_prometheus
 from collector.service import CollectorService
 from collector.settings import CollectorSettings
 from exchange_sim.runner import RunningSimulator
+from tests.support import WAIT_S
 
-WAIT_S = 30.0
 SYMBOL = "BTCUSDT"
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], what: str, timeout_s: float = WAIT_S) -> None:
-    """Poll ``check`` until it holds; fail naming ``what`` after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    last_error: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            if await check():
-                return
-        except Exception as e:  # a dependency the test stopped on purpose is not back yet
-            last_error = e
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout_s}s waiting for {what} (last error: {last_error!r})")
-
-
-def metric(sample_name: str, **labels: str) -> float:
-    """This process's sum of ``sample_name`` (e.g. ``collector_reconnects_total``) samples whose labels match."""
-    return sample_sum(render_prometheus()[0].decode(), sample_name, **labels)
-
-
-def sample_sum(text: str, sample_name: str, **labels: str) -> float:
-    """Sum of the matching samples in a Prometheus text exposition."""
-    total = 0.0
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == sample_name and all(sample.labels.get(k) == v for k, v in labels.items()):
-                total += sample.value
-    return total
 
 
 class Sim:
@@ -175,3 +145,8 @@ async def running_collector(
 async def stream_events(redis: aioredis.Redis, symbol: str = SYMBOL) -> list[MarketEvent]:
     entries: list[tuple[bytes, dict[bytes, bytes]]] = await redis.xrange(market_stream(symbol))  # type: ignore[assignment]
     return [decode_market_event(fields[EVENT_FIELD]) for _, fields in entries]
+
+
+async def mongo_trade_ids(db: AsyncDatabase[Document]) -> list[int]:
+    """The ``trade_id`` of every trade document, duplicates included."""
+    return [doc["trade_id"] async for doc in db.trades.find({}, {"trade_id": 1})]

@@ -16,21 +16,17 @@ from tests.integration.collector.collector_harness import (
     SYMBOL,
     Sim,
     collector_settings,
-    eventually,
-    metric,
+    mongo_trade_ids,
     running_collector,
     stream_events,
 )
 from tests.integration.collector.conftest import StartSim
-
-
-async def _mongo_trade_ids(db: AsyncDatabase[Document]) -> list[int]:
-    return [doc["trade_id"] async for doc in db.trades.find({}, {"trade_id": 1})]
+from tests.support import eventually, metric_value
 
 
 async def _has_trades(db: AsyncDatabase[Document], sim: Sim) -> bool:
     expected = await sim.trade_ids()
-    return bool(expected) and set(await _mongo_trade_ids(db)) == expected
+    return bool(expected) and set(await mongo_trade_ids(db)) == expected
 
 
 async def test_trades_and_closed_klines_land_once_in_mongodb_and_on_the_stream(
@@ -49,7 +45,7 @@ async def test_trades_and_closed_klines_land_once_in_mongodb_and_on_the_stream(
         await eventually(lambda: _top_on_stream(redis, state), "the simulator's top of book on the stream")
     # assert: MongoDB holds each trade once, with ids and exact decimals
     expected = await sim.trade_ids()
-    stored = await _mongo_trade_ids(mongo_db)
+    stored = await mongo_trade_ids(mongo_db)
     assert sorted(stored) == sorted(expected)
     doc = await mongo_db.trades.find_one({"_id": f"{SYMBOL}:trade:{min(expected)}"})
     assert doc is not None
@@ -73,7 +69,7 @@ async def test_trades_and_closed_klines_land_once_in_mongodb_and_on_the_stream(
     assert depth is not None
     assert 0 < len(depth["bids"]) <= settings.depth_persist_levels
     assert depth["_id"] == f"{SYMBOL}:depth:{depth['update_id']}"
-    assert metric("collector_event_latency_seconds_count", kind="trade") > 0
+    assert metric_value("collector_event_latency_seconds_count", kind="trade") > 0
     kline_indexes = await mongo_db.klines.index_information()
     assert kline_indexes["symbol_interval_open_time"]["unique"] is True
     assert "symbol_ts_trade" in await mongo_db.trades.index_information()
@@ -94,8 +90,8 @@ async def test_cut_connection_reconnects_and_data_keeps_flowing(
 ) -> None:
     # arrange
     settings = collector_settings(sim.running, redis_url, mongo_uri, db_name)
-    reconnects = metric("collector_reconnects_total")
-    resyncs = metric("collector_book_resyncs_total", symbol=SYMBOL, reason="reconnect")
+    reconnects = metric_value("collector_reconnects_total")
+    resyncs = metric_value("collector_book_resyncs_total", symbol=SYMBOL, reason="reconnect")
     async with running_collector(settings) as collector:
         await eventually(collector.connected, "the collector to connect")
         await sim.step(3)
@@ -109,8 +105,8 @@ async def test_cut_connection_reconnects_and_data_keeps_flowing(
         await eventually(collector.synced, "the book to resync after the reconnect")
         state = await sim.symbol_state()
         await eventually(lambda: _top_on_stream(redis, state), "the resynced top of book on the stream")
-    assert metric("collector_reconnects_total") >= reconnects + 1
-    assert metric("collector_book_resyncs_total", symbol=SYMBOL, reason="reconnect") >= resyncs + 1
+    assert metric_value("collector_reconnects_total") >= reconnects + 1
+    assert metric_value("collector_book_resyncs_total", symbol=SYMBOL, reason="reconnect") >= resyncs + 1
 
 
 async def test_malformed_frames_are_counted_and_skipped_while_good_ones_flow(
@@ -118,8 +114,8 @@ async def test_malformed_frames_are_counted_and_skipped_while_good_ones_flow(
 ) -> None:
     # arrange
     settings = collector_settings(sim.running, redis_url, mongo_uri, db_name)
-    bad_envelope = metric("collector_events_dropped_total", reason="bad_envelope")
-    bad_payload = metric("collector_events_dropped_total", reason="bad_payload")
+    bad_envelope = metric_value("collector_events_dropped_total", reason="bad_envelope")
+    bad_payload = metric_value("collector_events_dropped_total", reason="bad_payload")
     non_numeric = (
         '{"stream":"btcusdt@trade","data":{"e":"trade","E":1,"s":"BTCUSDT","t":999999,'
         '"p":"abc","q":"1","T":1,"m":true}}'
@@ -132,8 +128,8 @@ async def test_malformed_frames_are_counted_and_skipped_while_good_ones_flow(
         await sim.step(3)
         # assert
         await eventually(lambda: _has_trades(mongo_db, sim), "good trades after the bad frames")
-        assert metric("collector_events_dropped_total", reason="bad_envelope") == bad_envelope + 1
-        assert metric("collector_events_dropped_total", reason="bad_payload") == bad_payload + 1
+        assert metric_value("collector_events_dropped_total", reason="bad_envelope") == bad_envelope + 1
+        assert metric_value("collector_events_dropped_total", reason="bad_payload") == bad_payload + 1
         assert await mongo_db.trades.count_documents({"trade_id": 999999}) == 0
         assert collector.service.ws.connections == 1
         assert not collector.task.done()
@@ -202,7 +198,7 @@ async def test_sequence_gap_resyncs_the_book_from_a_new_snapshot(
 ) -> None:
     # arrange
     settings = collector_settings(sim.running, redis_url, mongo_uri, db_name)
-    gaps = metric("collector_book_resyncs_total", symbol=SYMBOL, reason="gap")
+    gaps = metric_value("collector_book_resyncs_total", symbol=SYMBOL, reason="gap")
     async with running_collector(settings) as collector:
         await eventually(collector.connected, "the collector to connect")
         await sim.step(2)
@@ -222,7 +218,7 @@ async def test_sequence_gap_resyncs_the_book_from_a_new_snapshot(
 
 
 async def _gap_resyncs_above(floor: float) -> bool:
-    return metric("collector_book_resyncs_total", symbol=SYMBOL, reason="gap") > floor
+    return metric_value("collector_book_resyncs_total", symbol=SYMBOL, reason="gap") > floor
 
 
 async def test_unreachable_venue_keeps_the_collector_retrying_and_unready(
@@ -240,7 +236,7 @@ async def test_unreachable_venue_keeps_the_collector_retrying_and_unready(
         reconnect_backoff_base_s=0.01,
         reconnect_backoff_cap_s=0.05,
     )
-    reconnects = metric("collector_reconnects_total")
+    reconnects = metric_value("collector_reconnects_total")
     async with running_collector(settings) as collector:
         # act
         await eventually(lambda: _reconnects_above(reconnects + 3), "three reconnect attempts")
@@ -253,4 +249,4 @@ async def test_unreachable_venue_keeps_the_collector_retrying_and_unready(
 
 
 async def _reconnects_above(floor: float) -> bool:
-    return metric("collector_reconnects_total") >= floor
+    return metric_value("collector_reconnects_total") >= floor

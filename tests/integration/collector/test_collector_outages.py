@@ -19,20 +19,16 @@ from tests.integration.collector.collector_harness import (
     RunningCollector,
     Sim,
     collector_settings,
-    eventually,
-    metric,
+    mongo_trade_ids,
     running_collector,
     stream_events,
 )
-
-
-async def _mongo_trade_ids(db: AsyncDatabase[Document]) -> list[int]:
-    return [doc["trade_id"] async for doc in db.trades.find({}, {"trade_id": 1})]
+from tests.support import eventually, metric_value
 
 
 async def _all_trades_stored(db: AsyncDatabase[Document], sim: Sim) -> bool:
     expected = await sim.trade_ids()
-    return bool(expected) and sorted(await _mongo_trade_ids(db)) == sorted(expected)
+    return bool(expected) and sorted(await mongo_trade_ids(db)) == sorted(expected)
 
 
 async def _dependency_down(collector: RunningCollector, name: str) -> bool:
@@ -52,7 +48,7 @@ async def test_mongodb_outage_is_unready_then_recovers_without_losing_or_duplica
         pytest.skip("MONGO_URI points at a MongoDB this suite does not own; it cannot be stopped")
     # arrange
     settings = collector_settings(sim.running, redis_url, mongo_uri, db_name)
-    errors = metric("collector_dependency_errors_total", dependency="mongodb")
+    errors = metric_value("collector_dependency_errors_total", dependency="mongodb")
     async with running_collector(settings) as collector:
         await eventually(collector.is_ready, "the collector to become ready")
         await sim.step(3)
@@ -70,9 +66,9 @@ async def test_mongodb_outage_is_unready_then_recovers_without_losing_or_duplica
         await eventually(collector.is_ready, "readiness 200 again, without a restart")
         await eventually(lambda: _all_trades_stored(mongo_db, sim), "every trade, once, after the outage")
         assert not collector.task.done()
-    stored = await _mongo_trade_ids(mongo_db)
+    stored = await mongo_trade_ids(mongo_db)
     assert len(stored) == len(set(stored)) == len(await sim.trade_ids())
-    assert metric("collector_dependency_errors_total", dependency="mongodb") > errors
+    assert metric_value("collector_dependency_errors_total", dependency="mongodb") > errors
 
 
 async def _writer_failing(collector: RunningCollector) -> bool:
@@ -93,7 +89,7 @@ async def test_redis_outage_is_unready_then_recovers_without_losing_or_duplicati
         pytest.skip("REDIS_URL points at a Redis this suite does not own; it cannot be stopped")
     # arrange
     settings = collector_settings(sim.running, redis_url, mongo_uri, db_name)
-    errors = metric("collector_dependency_errors_total", dependency="redis")
+    errors = metric_value("collector_dependency_errors_total", dependency="redis")
     async with running_collector(settings) as collector:
         await eventually(collector.is_ready, "the collector to become ready")
         await sim.step(3)
@@ -116,9 +112,9 @@ async def test_redis_outage_is_unready_then_recovers_without_losing_or_duplicati
     stream_trade_ids = [e.trade_id for e in await stream_events(redis) if isinstance(e, Trade)]
     assert len(stream_trade_ids) == len(set(stream_trade_ids)), "a trade was published twice"
     assert set(stream_trade_ids) == during_and_after
-    stored = await _mongo_trade_ids(mongo_db)
+    stored = await mongo_trade_ids(mongo_db)
     assert len(stored) == len(set(stored)) == len(await sim.trade_ids())
-    assert metric("collector_dependency_errors_total", dependency="redis") > errors
+    assert metric_value("collector_dependency_errors_total", dependency="redis") > errors
 
 
 async def _stream_has(redis: aioredis.Redis, trade_ids: set[int]) -> bool:

@@ -17,11 +17,9 @@ from algo_trade.servers import free_port
 from tests.integration.collector.collector_harness import (
     Sim,
     collector_settings,
-    eventually,
-    metric,
     running_collector,
-    sample_sum,
 )
+from tests.support import eventually, metric_value
 
 
 def _env(sim: Sim, redis_url: str, mongo_uri: str, db_name: str, port: int) -> dict[str, str]:
@@ -71,9 +69,9 @@ async def test_collector_process_collects_serves_health_and_metrics_and_stops_on
         expected = await sim.trade_ids()
         await eventually(lambda: _stored(mongo_db, len(expected)), "the process to store every trade")
         metrics = (await _get(port, "/metrics")).text
-        assert sample_sum(metrics, "collector_events_written_total", sink="mongodb") >= len(expected)
-        assert sample_sum(metrics, "collector_events_received_total", symbol="BTCUSDT", kind="trade") >= len(expected)
-        assert sample_sum(metrics, "collector_event_latency_seconds_count", kind="trade") >= len(expected)
+        assert metric_value("collector_events_written_total", metrics, sink="mongodb") >= len(expected)
+        assert metric_value("collector_events_received_total", metrics, symbol="BTCUSDT", kind="trade") >= len(expected)
+        assert metric_value("collector_event_latency_seconds_count", metrics, kind="trade") >= len(expected)
         live = await _get(port, "/healthcheck/live")
         assert live.status_code == 200
     finally:
@@ -101,14 +99,14 @@ async def test_full_queue_drops_counts_and_turns_unready(
     # arrange: a MongoDB that never answers (nothing listens on the port) and a tiny queue
     dead_mongo = f"mongodb://127.0.0.1:{free_port()}/?directConnection=true"
     settings = collector_settings(sim.running, redis_url, dead_mongo, db_name, queue_maxsize=5)
-    dropped = metric("collector_events_dropped_total", reason="mongodb_queue_full")
+    dropped = metric_value("collector_events_dropped_total", reason="mongodb_queue_full")
     async with running_collector(settings, drain_timeout_s=0.5) as collector:
         await eventually(collector.connected, "the collector to connect")
         # act
         await sim.step(10)
         # assert
         await eventually(
-            lambda: _above(metric("collector_events_dropped_total", reason="mongodb_queue_full"), dropped),
+            lambda: _above(metric_value("collector_events_dropped_total", reason="mongodb_queue_full"), dropped),
             "drops counted",
         )
         status, body = await collector.readiness()

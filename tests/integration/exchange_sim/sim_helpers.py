@@ -5,28 +5,20 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
 from exchange_sim import RunningSimulator
+from tests.support import eventually
 
 DEADLINE_S = 10.0
 
 
 class StartSim(Protocol):
     async def __call__(self, wall_time: Callable[[], float] = ..., **settings: Any) -> RunningSimulator: ...
-
-
-async def wait_until(condition: Callable[[], Awaitable[bool]], what: str, within: float = DEADLINE_S) -> None:
-    """Poll ``condition`` until it holds; fail naming ``what`` after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while not await condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.005)
 
 
 async def control(http: httpx.AsyncClient, sim: RunningSimulator, action: str, **body: Any) -> dict[str, Any]:
@@ -49,7 +41,7 @@ async def open_ws(http: httpx.AsyncClient, sim: RunningSimulator, path: str, **k
     async def registered() -> bool:
         return (await sim_state(http, sim))["connections_total"] > before  # type: ignore[no-any-return]
 
-    await wait_until(registered, f"connection to {path}")
+    await eventually(registered, f"connection to {path}", timeout_s=DEADLINE_S)
     return ws
 
 

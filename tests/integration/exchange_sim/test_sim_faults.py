@@ -17,8 +17,8 @@ from tests.integration.exchange_sim.sim_helpers import (
     recv_json,
     recv_until,
     sim_state,
-    wait_until,
 )
+from tests.support import eventually
 
 
 async def test_cut_drops_every_connection_without_a_close_frame(start_sim: StartSim, http: httpx.AsyncClient) -> None:
@@ -37,7 +37,7 @@ async def test_cut_drops_every_connection_without_a_close_frame(start_sim: Start
     async def none_left() -> bool:
         return (await sim_state(http, sim))["connections_active"] == 0  # type: ignore[no-any-return]
 
-    await wait_until(none_left, "connections to be gone")
+    await eventually(none_left, "connections to be gone", timeout_s=DEADLINE_S)
 
 
 async def test_stall_sends_nothing_and_frames_of_the_stall_are_lost(
@@ -70,7 +70,7 @@ async def test_stall_also_stops_pings(start_sim: StartSim, http: httpx.AsyncClie
     async def pinging() -> bool:
         return (await sim_state(http, sim))["pings_sent"] >= 2  # type: ignore[no-any-return]
 
-    await wait_until(pinging, "pings")
+    await eventually(pinging, "pings", timeout_s=DEADLINE_S)
     await control(http, sim, "stall", seconds=60)
     stalled_at = (await sim_state(http, sim))["pings_sent"]
     # observe for 10 ping intervals: at most one ping already on its way when the stall began
@@ -82,7 +82,7 @@ async def test_stall_also_stops_pings(start_sim: StartSim, http: httpx.AsyncClie
     async def pinging_again() -> bool:
         return (await sim_state(http, sim))["pings_sent"] >= stalled_at + 2  # type: ignore[no-any-return]
 
-    await wait_until(pinging_again, "pings after the stall")
+    await eventually(pinging_again, "pings after the stall", timeout_s=DEADLINE_S)
     await ws.close()
 
 
@@ -129,7 +129,7 @@ async def test_pause_stops_the_market_loop_and_resume_restarts_it(start_sim: Sta
     async def stepping() -> bool:
         return (await sim_state(http, sim))["steps"] > 5  # type: ignore[no-any-return]
 
-    await wait_until(stepping, "the market loop to step")
+    await eventually(stepping, "the market loop to step", timeout_s=DEADLINE_S)
     # act
     assert (await control(http, sim, "pause")) == {"paused": True}
     paused_at = (await sim_state(http, sim))["steps"]
@@ -143,7 +143,7 @@ async def test_pause_stops_the_market_loop_and_resume_restarts_it(start_sim: Sta
     async def moving_again() -> bool:
         return (await sim_state(http, sim))["steps"] > paused_at + 8  # type: ignore[no-any-return]
 
-    await wait_until(moving_again, "the market loop to resume")
+    await eventually(moving_again, "the market loop to resume", timeout_s=DEADLINE_S)
 
 
 async def test_path_appends_scripted_bars(start_sim: StartSim, http: httpx.AsyncClient) -> None:

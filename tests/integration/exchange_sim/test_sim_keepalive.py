@@ -11,7 +11,8 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
-from tests.integration.exchange_sim.sim_helpers import DEADLINE_S, StartSim, open_ws, sim_state, wait_until
+from tests.integration.exchange_sim.sim_helpers import DEADLINE_S, StartSim, open_ws, sim_state
+from tests.support import eventually
 
 
 @pytest.fixture
@@ -42,7 +43,7 @@ async def test_pings_carry_a_payload_and_answered_pings_keep_the_connection(
         async def pongs_counted() -> bool:
             return (await sim_state(http, sim))["pongs_received"] >= 6  # type: ignore[no-any-return]
 
-        await wait_until(pongs_counted, "six pongs to be counted")
+        await eventually(pongs_counted, "six pongs to be counted", timeout_s=DEADLINE_S)
         state = await sim_state(http, sim)
         assert state["pings_sent"] >= 6
         assert state["closed_pong_timeout"] == 0
@@ -75,7 +76,7 @@ async def test_a_client_that_pongs_on_its_own_stays_connected(start_sim: StartSi
         return (await sim_state(http, sim))["pongs_received"] >= 6  # type: ignore[no-any-return]
 
     # act
-    await wait_until(six_pongs, "six pongs")
+    await eventually(six_pongs, "six pongs", timeout_s=DEADLINE_S)
     # assert
     assert ws.state is State.OPEN
     assert (await sim_state(http, sim))["closed_pong_timeout"] == 0

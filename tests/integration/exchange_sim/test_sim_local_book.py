@@ -20,8 +20,8 @@ from tests.integration.exchange_sim.sim_helpers import (
     control,
     open_ws,
     sim_state,
-    wait_until,
 )
+from tests.support import eventually
 
 
 class LocalBook:
@@ -163,4 +163,4 @@ async def test_book_ticker_matches_the_local_book(start_sim: StartSim, http: htt
     async def closed() -> bool:
         return (await sim_state(http, sim))["connections_active"] == 0  # type: ignore[no-any-return]
 
-    await wait_until(closed, "the connection to end")
+    await eventually(closed, "the connection to end", timeout_s=DEADLINE_S)

@@ -11,14 +11,15 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from algo_common.binance import parse
 from tests.integration.exchange_sim.sim_helpers import (
+    DEADLINE_S,
     StartSim,
     control,
     open_ws,
     recv_json,
     recv_until,
     sim_state,
-    wait_until,
 )
+from tests.support import eventually
 
 STREAMS = [
     "btcusdt@trade",
@@ -149,4 +150,4 @@ async def test_connections_are_counted(start_sim: StartSim, http: httpx.AsyncCli
         state = await sim_state(http, sim)
         return state["connections_active"] == 0 and state["connections_total"] == 2  # type: ignore[no-any-return]
 
-    await wait_until(all_gone, "both connections to end")
+    await eventually(all_gone, "both connections to end", timeout_s=DEADLINE_S)

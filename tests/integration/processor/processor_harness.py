@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import msgspec
 import redis.asyncio as aioredis
-from prometheus_client.parser import text_string_to_metric_families
 from pymongo.asynchronous.database import AsyncDatabase
 
 from algo_common.clock import now_ms
@@ -29,17 +28,16 @@ from algo_common.streams import (
     market_stream,
     publish_batch,
 )
-from algo_common.telemetry import render_prometheus
 from processor.lag import stream_backlog
 from processor.service import ProcessorService
 from processor.settings import ProcessorSettings
 from processor.store import checkpoint_key
+from tests.support import eventually
 
 MINUTE = 60_000
 T0 = 1_700_000_040_000  # a minute boundary (2023-11-14 22:14 UTC)
 CONSUMER = "processor-test"
-WAIT_S = 45.0
-PROBE_TIMEOUT_S = 5.0
+WAIT_S = 45.0  # what the processor tests give eventually(), rather than tests.support.WAIT_S
 
 # One cross up at bar 5 (SMA2 102 > SMA4 101) and one cross down at bar 8 (SMA2 100 < SMA4 102),
 # then a second cross up at bar 10 (SMA2 103 > SMA4 101.5).
@@ -74,18 +72,6 @@ def minute_kline(open_time: int, close: str, *, closed: bool = True, symbol: str
 
 def klines(indexes: range | Sequence[int], symbol: str = "BTCUSDT") -> list[Kline]:
     return [path_kline(i, symbol=symbol) for i in indexes]
-
-
-async def wait_for(condition: Callable[[], Awaitable[bool]], what: str, timeout_s: float = WAIT_S) -> None:
-    """Poll ``condition`` until it holds, failing after ``timeout_s``; errors and slow probes count as 'not yet'."""
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while True:
-        with contextlib.suppress(Exception):
-            if await asyncio.wait_for(condition(), PROBE_TIMEOUT_S):
-                return
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 @dataclass
@@ -134,7 +120,7 @@ class Observer:
         async def reached() -> bool:
             return await self.checkpoint(symbol) == target
 
-        await wait_for(reached, f"checkpoint at bar {bar_index}")
+        await eventually(reached, f"checkpoint at bar {bar_index}", timeout_s=WAIT_S)
 
     async def wait_drained(self, symbol: str = "BTCUSDT") -> None:
         """Every entry of the market stream read and acked by the processor group."""
@@ -142,13 +128,13 @@ class Observer:
         async def drained() -> bool:
             return await stream_backlog(self.redis, market_stream(symbol), PROCESSOR_GROUP) == 0
 
-        await wait_for(drained, "market stream drained")
+        await eventually(drained, "market stream drained", timeout_s=WAIT_S)
 
     async def wait_signals(self, count: int) -> None:
         async def enough() -> bool:
             return len(await self.stream_signals()) >= count and len(await self.signal_docs()) >= count
 
-        await wait_for(enough, f"{count} signals")
+        await eventually(enough, f"{count} signals", timeout_s=WAIT_S)
 
 
 async def is_ready(service: ProcessorService) -> bool:
@@ -160,26 +146,6 @@ async def readiness(service: ProcessorService) -> int:
     transport = httpx.ASGITransport(app=create_health_app("processor", service.health))
     async with httpx.AsyncClient(transport=transport, base_url="http://processor") as client:
         return (await client.get("/healthcheck")).status_code
-
-
-def metric_value(name: str, text: str | None = None, **labels: str) -> float | None:
-    """Sum of the samples of ``name`` whose labels include ``labels`` (None when there is none).
-
-    ``text`` is a Prometheus exposition (e.g. a /metrics body); default: this process's metrics.
-    """
-    exposition = render_prometheus()[0].decode() if text is None else text
-    values = [
-        sample.value
-        for family in text_string_to_metric_families(exposition)
-        for sample in family.samples
-        if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
-    ]
-    return sum(values) if values else None
-
-
-def counter(name: str, **labels: str) -> float:
-    """This process's counter value (0 before its first increment)."""
-    return metric_value(name, **labels) or 0.0
 
 
 def settings_for(redis_url: str, mongo_uri: str, db_name: str, **overrides: Any) -> ProcessorSettings:
@@ -220,7 +186,7 @@ def processor_runner(redis_url: str, mongo_uri: str, db_name: str) -> RunProcess
             if wait_ready:
                 # Writers wait for the warm-up: SecantusDB (the test MongoDB) can wedge when one client
                 # creates a collection implicitly while another creates it (or its indexes) explicitly.
-                await wait_for(lambda: is_ready(service), "processor ready")
+                await eventually(lambda: is_ready(service), "processor ready", timeout_s=WAIT_S)
             yield service
         finally:
             stop.set()

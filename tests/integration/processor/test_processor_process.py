@@ -18,13 +18,13 @@ from algo_trade.servers import free_port
 from tests.integration.processor.processor_harness import (
     BUY_AT_5,
     SELL_AT_8,
+    WAIT_S,
     Collector,
     Observer,
     assert_signals,
     klines,
-    metric_value,
-    wait_for,
 )
+from tests.support import eventually, metric_samples, metric_value
 
 
 def _environment(**variables: str) -> dict[str, str]:
@@ -72,7 +72,7 @@ async def test_the_process_serves_health_and_metrics_signals_and_stops_on_sigter
         async def ready() -> bool:
             return (await http.get("/healthcheck")).status_code == 200
 
-        await wait_for(ready, "process ready")
+        await eventually(ready, "process ready", timeout_s=WAIT_S)
         # act
         await collector.emit(klines(range(10)))
         await observer.wait_checkpoint(9)
@@ -80,9 +80,10 @@ async def test_the_process_serves_health_and_metrics_signals_and_stops_on_sigter
 
         async def lag_reported() -> bool:
             text = (await http.get("/metrics")).text
-            return metric_value("processor_stream_lag", text, stream="market.BTCUSDT") == 0
+            lag = metric_samples("processor_stream_lag", text, stream="market.BTCUSDT")
+            return bool(lag) and sum(lag) == 0  # reported, and zero
 
-        await wait_for(lag_reported, "stream lag gauge")
+        await eventually(lag_reported, "stream lag gauge", timeout_s=WAIT_S)
         metrics = (await http.get("/metrics")).text
         live = await http.get("/healthcheck/live")
     # assert

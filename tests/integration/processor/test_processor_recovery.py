@@ -20,15 +20,15 @@ from tests.integration.processor.processor_harness import (
     BUY_AT_5,
     BUY_AT_10,
     SELL_AT_8,
+    WAIT_S,
     Collector,
     Observer,
     RunProcessor,
     assert_signals,
-    counter,
     klines,
     readiness,
-    wait_for,
 )
+from tests.support import eventually, metric_value
 
 
 async def test_crash_between_insert_and_publish_is_published_once_after_restart(
@@ -98,26 +98,26 @@ async def test_redis_outage_makes_it_unready_then_it_resumes_without_loss_or_dup
 ) -> None:
     if redis_server_proc is None:
         pytest.skip("REDIS_URL points at an external Redis this test cannot stop")
-    errors_before = counter("processor_dependency_errors_total", dependency="redis")
+    errors_before = metric_value("processor_dependency_errors_total", dependency="redis")
     async with run_processor() as service:
         await collector.emit(klines(range(5)))
         await observer.wait_checkpoint(4)
         try:
             # act: Redis goes away (and comes back empty: the test server keeps no data)
             await asyncio.to_thread(redis_server_proc.stop)
-            await wait_for(lambda: _status_is(service, 503), "readiness 503")
+            await eventually(lambda: _status_is(service, 503), "readiness 503", timeout_s=WAIT_S)
             await collector.store(klines(range(5, 10)))  # the collector still reaches MongoDB
         finally:
             if not redis_server_proc.running:
                 await asyncio.to_thread(redis_server_proc.start)
-        await wait_for(lambda: _status_is(service, 200), "readiness 200")
+        await eventually(lambda: _status_is(service, 200), "readiness 200", timeout_s=WAIT_S)
         await observer.wait_signals(2)
-        await wait_for(redis.ping, "test client reconnected")
+        await eventually(redis.ping, "test client reconnected", timeout_s=WAIT_S)
         await collector.publish(klines(range(10)))  # the collector's stream copies, late
         await observer.wait_drained()
         # assert
         assert_signals(await observer.signal_docs(), await observer.stream_signals(), [BUY_AT_5, SELL_AT_8])
-        assert counter("processor_dependency_errors_total", dependency="redis") > errors_before
+        assert metric_value("processor_dependency_errors_total", dependency="redis") > errors_before
 
 
 async def test_mongodb_outage_makes_it_unready_then_it_resumes_without_loss_or_duplicates(
@@ -129,25 +129,27 @@ async def test_mongodb_outage_makes_it_unready_then_it_resumes_without_loss_or_d
 ) -> None:
     if mongo_server_proc is None:
         pytest.skip("MONGO_URI points at an external MongoDB this test cannot stop")
-    errors_before = counter("processor_dependency_errors_total", dependency="mongodb")
+    errors_before = metric_value("processor_dependency_errors_total", dependency="mongodb")
     async with run_processor() as service:
         await collector.emit(klines(range(5)))
         await observer.wait_checkpoint(4)
         try:
             # act: MongoDB goes away; the crossing klines reach the stream only
             await asyncio.to_thread(mongo_server_proc.stop)
-            await wait_for(lambda: _status_is(service, 503), "readiness 503")
+            await eventually(lambda: _status_is(service, 503), "readiness 503", timeout_s=WAIT_S)
             await collector.publish(klines(range(5, 10)))
-            await wait_for(lambda: _errors_above("mongodb", errors_before), "processor hit the outage")
+            await eventually(
+                lambda: _errors_above("mongodb", errors_before), "processor hit the outage", timeout_s=WAIT_S
+            )
         finally:
             if not mongo_server_proc.running:
                 await asyncio.to_thread(mongo_server_proc.start)
-        await wait_for(lambda: _status_is(service, 200), "readiness 200")
+        await eventually(lambda: _status_is(service, 200), "readiness 200", timeout_s=WAIT_S)
         await observer.wait_checkpoint(9)
         await observer.wait_drained()
         # assert
         assert_signals(await observer.signal_docs(), await observer.stream_signals(), [BUY_AT_5, SELL_AT_8])
-        assert counter("processor_dependency_errors_total", dependency="mongodb") > errors_before
+        assert metric_value("processor_dependency_errors_total", dependency="mongodb") > errors_before
 
 
 async def _status_is(service: ProcessorService, status: int) -> bool:
@@ -155,4 +157,4 @@ async def _status_is(service: ProcessorService, status: int) -> bool:
 
 
 async def _errors_above(dependency: str, before: float) -> bool:
-    return counter("processor_dependency_errors_total", dependency=dependency) > before
+    return metric_value("processor_dependency_errors_total", dependency=dependency) > before

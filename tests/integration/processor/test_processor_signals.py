@@ -15,10 +15,10 @@ from tests.integration.processor.processor_harness import (
     Observer,
     RunProcessor,
     assert_signals,
-    counter,
     klines,
     path_kline,
 )
+from tests.support import metric_value
 
 
 def _trade(i: int) -> Trade:
@@ -58,13 +58,13 @@ async def test_replayed_market_events_produce_no_second_signal(
     async with run_processor():
         await collector.emit(klines(range(10)))
         await observer.wait_checkpoint(9)
-        duplicates_before = counter("processor_events_dropped_total", reason="duplicate")
+        duplicates_before = metric_value("processor_events_dropped_total", reason="duplicate")
         # act: the collector (or a redelivery) publishes the same klines again
         await collector.publish(klines(range(10)))
         await observer.wait_drained()
         # assert
         assert_signals(await observer.signal_docs(), await observer.stream_signals(), [BUY_AT_5, SELL_AT_8])
-        assert counter("processor_events_dropped_total", reason="duplicate") - duplicates_before == 10
+        assert metric_value("processor_events_dropped_total", reason="duplicate") - duplicates_before == 10
 
 
 async def test_a_restarted_processor_emits_no_new_signal(
@@ -89,8 +89,8 @@ async def test_a_malformed_entry_is_counted_acked_and_skipped(
     run_processor: RunProcessor, collector: Collector, observer: Observer
 ) -> None:
     # arrange
-    malformed_before = counter("processor_events_dropped_total", reason="malformed")
-    missing_before = counter("processor_events_dropped_total", reason="missing_field")
+    malformed_before = metric_value("processor_events_dropped_total", reason="malformed")
+    missing_before = metric_value("processor_events_dropped_total", reason="missing_field")
     async with run_processor():
         # act: garbage between good klines
         await collector.emit(klines(range(5)))
@@ -100,8 +100,8 @@ async def test_a_malformed_entry_is_counted_acked_and_skipped(
         await observer.wait_checkpoint(9)
         await observer.wait_drained()
         # assert
-        assert counter("processor_events_dropped_total", reason="malformed") - malformed_before == 1
-        assert counter("processor_events_dropped_total", reason="missing_field") - missing_before == 1
+        assert metric_value("processor_events_dropped_total", reason="malformed") - malformed_before == 1
+        assert metric_value("processor_events_dropped_total", reason="missing_field") - missing_before == 1
         assert_signals(await observer.signal_docs(), await observer.stream_signals(), [BUY_AT_5, SELL_AT_8])
 
 

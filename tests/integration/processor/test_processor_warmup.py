@@ -8,12 +8,13 @@ from algo_common.domain.models import Side
 from tests.integration.processor.processor_harness import (
     MINUTE,
     T0,
+    WAIT_S,
     Collector,
     Observer,
     RunProcessor,
     minute_kline,
-    wait_for,
 )
+from tests.support import eventually
 
 BAR = 3 * MINUTE
 B0 = T0 - T0 % BAR  # a 3m bar boundary
@@ -35,7 +36,7 @@ async def test_an_unfinished_bar_in_history_is_completed_live_and_signals(
         async def reached() -> bool:
             return await observer.checkpoint(interval="3m") == b4 + BAR - 1
 
-        await wait_for(reached, "checkpoint at b4")
+        await eventually(reached, "checkpoint at b4", timeout_s=WAIT_S)
         await observer.wait_drained()
         docs = await observer.signal_docs()
         published = await observer.stream_signals()

@@ -15,24 +15,21 @@ import pytest
 import redis.asyncio as aioredis
 from pymongo.asynchronous.database import AsyncDatabase
 
-from algo_common.domain.models import Side
 from algo_common.mongo import Document
 from algo_trade.servers import free_port
 from tests.integration.trader.trader_harness import (
+    BUY,
     FINAL,
-    WAIT_S,
-    eventually,
+    SELL,
     group_drained,
-    make_signal,
     pending_count,
     process_env,
     publish_signal,
     start_trader_process,
     stop_process,
 )
+from tests.support import WAIT_S, eventually
 
-BUY = make_signal(Side.BUY, "65000.10", "0.01", bar_close_time=60_000)
-SELL = make_signal(Side.SELL, "65500.35", "0.01", bar_close_time=120_000)
 RESTARTS = {
     "same-consumer": {"TRADER_CONSUMER_NAME": "trader-a"},
     "other-consumer": {"TRADER_CONSUMER_NAME": "trader-b", "TRADER_CLAIM_IDLE_MS": "200"},

@@ -12,19 +12,17 @@ from algo_common.domain.models import Side
 from algo_common.mongo import Document
 from algo_common.streams import SIGNALS_STREAM
 from tests.integration.trader.trader_harness import (
+    BUY,
     FINAL,
-    eventually,
+    SELL,
     group_drained,
     make_signal,
-    metric_value,
     publish_signal,
     running_trader,
     signal_fields,
 )
+from tests.support import eventually, metric_value
 from trader.settings import TraderSettings
-
-BUY = make_signal(Side.BUY, "65000.10", "0.01", bar_close_time=60_000)
-SELL = make_signal(Side.SELL, "65500.35", "0.01", bar_close_time=120_000)
 
 
 async def _finished(db: AsyncDatabase[Document], redis: aioredis.Redis, orders: int) -> None:

@@ -13,12 +13,12 @@ from algo_common.clock import now_ms
 from algo_common.domain.models import Side
 from algo_common.mongo import Document
 from tests.integration.trader.trader_harness import (
-    eventually,
     group_drained,
     make_signal,
     publish_signal,
     running_trader,
 )
+from tests.support import eventually
 from trader.ledger import Ledger
 from trader.orders import intent_document, order_request
 from trader.settings import TraderSettings

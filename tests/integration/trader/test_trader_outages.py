@@ -17,14 +17,13 @@ import pytest
 import redis.asyncio as aioredis
 from pymongo.asynchronous.database import AsyncDatabase
 
-from algo_common.domain.models import Side
 from algo_common.mongo import Document
 from algo_common.streams import SIGNALS_STREAM, publish_once
 from algo_trade.servers import LocalServer, free_port
 from tests.integration.trader.trader_harness import (
-    eventually,
+    BUY,
+    SELL,
     group_drained,
-    make_signal,
     pending_count,
     process_env,
     publish_signal,
@@ -32,9 +31,7 @@ from tests.integration.trader.trader_harness import (
     start_trader_process,
     stop_process,
 )
-
-BUY = make_signal(Side.BUY, "65000.10", "0.01", bar_close_time=60_000)
-SELL = make_signal(Side.SELL, "65500.35", "0.01", bar_close_time=120_000)
+from tests.support import eventually
 
 
 @pytest.fixture

@@ -7,25 +7,23 @@ import contextlib
 import os
 import subprocess
 import sys
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
-from prometheus_client import REGISTRY
 from pydantic import SecretStr
 
 from algo_common.clock import now_ms
 from algo_common.domain.ids import signal_id
 from algo_common.domain.models import Side, Signal
 from algo_common.streams import SIGNALS_STREAM, TRADER_GROUP, encode_signal, publish_once
+from tests.support import WAIT_S
 from trader.service import TraderService
 from trader.settings import TraderSettings
 
 FINAL = ["FILLED", "REJECTED", "CANCELED", "EXPIRED"]
-WAIT_S = 30.0
 
 
 def make_signal(
@@ -50,6 +48,11 @@ def make_signal(
     )
 
 
+# A BUY of 0.01 and the SELL that closes it, on consecutive bars.
+BUY = make_signal(Side.BUY, "65000.10", "0.01", bar_close_time=60_000)
+SELL = make_signal(Side.SELL, "65500.35", "0.01", bar_close_time=120_000)
+
+
 def signal_fields(signal: Signal) -> dict[bytes, bytes]:
     return {b"signal_id": signal.signal_id.encode(), b"signal": encode_signal(signal)}
 
@@ -57,20 +60,6 @@ def signal_fields(signal: Signal) -> dict[bytes, bytes]:
 async def publish_signal(redis: aioredis.Redis, signal: Signal) -> None:
     entry_id = await publish_once(redis, SIGNALS_STREAM, signal.signal_id, signal_fields(signal), maxlen=10_000)
     assert entry_id is not None
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], what: str, timeout_s: float = WAIT_S) -> None:
-    """Poll ``check`` until it holds; fail the test naming ``what`` after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    last_error: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            if await check():
-                return
-        except Exception as e:  # a dependency the test stopped on purpose is not back yet
-            last_error = e
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout_s}s waiting for {what} (last error: {last_error!r})")
 
 
 async def group_drained(redis: aioredis.Redis) -> bool:
@@ -112,16 +101,6 @@ async def running_trader(settings: TraderSettings) -> AsyncIterator[TraderServic
         stop.set()
         await asyncio.wait_for(task, WAIT_S)
         await service.close()
-
-
-def metric_value(name: str, **labels: str) -> float:
-    """Current value of a sample in this process's Prometheus registry (0 when absent)."""
-    total = 0.0
-    for family in REGISTRY.collect():
-        for sample in family.samples:
-            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
-                total += sample.value
-    return total
 
 
 def process_env(redis_url: str, mongo_uri: str, db_name: str, http_port: int, **extra: str) -> dict[str, str]:
