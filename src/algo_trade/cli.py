@@ -1,4 +1,4 @@
-"""``algo-trade``: run the whole pipeline locally (``up``)."""
+"""``algo-trade``: run the whole pipeline locally (``up``); run a strategy over history (``backtest``)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ import typer
 from rich.console import Console
 from rich.live import Live
 
+from algo_trade.backtest_command import backtest
 from algo_trade.dashboard import render
 from algo_trade.observe import Observer
 from algo_trade.pipeline import Pipeline, PipelineOptions, wait_healthy
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+app.command()(backtest)
 console = Console()
 
 

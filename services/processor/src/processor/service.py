@@ -143,7 +143,9 @@ class ProcessorService:
 
     def _new_state(self, symbol: str) -> SymbolState:
         s = self.settings
-        strategy = build_strategy(s.strategy, s.fast_period, s.slow_period)
+        strategy = build_strategy(
+            s.strategy, s.fast_period, s.slow_period, rsi_period=s.rsi_period, rsi_overbought=s.rsi_overbought
+        )
         return SymbolState(
             checkpoint_key(strategy.name, symbol, s.interval), SymbolPipeline(symbol, s.interval, strategy)
         )
@@ -190,6 +192,8 @@ async def run(settings: ProcessorSettings) -> None:
         strategy=settings.strategy,
         fast_period=settings.fast_period,
         slow_period=settings.slow_period,
+        rsi_period=settings.rsi_period,
+        rsi_overbought=str(settings.rsi_overbought),
         interval=settings.interval,
         order_quantity=str(settings.order_quantity),
         consumer=service.consumer_name,

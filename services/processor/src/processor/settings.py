@@ -22,10 +22,22 @@ class ProcessorSettings(BaseServiceSettings):
         default=("BTCUSDT",),
         description="Comma-separated symbols (e.g. BTCUSDT,ETHUSDT); one market.{SYMBOL} stream each.",
     )
-    strategy: str = Field(default="sma_cross", description="Strategy name; known: sma_cross.")
-    fast_period: int = Field(default=50, ge=1, le=100_000, description="Fast SMA period, in bars.")
+    strategy: str = Field(
+        default="sma_cross",
+        description="Strategy: sma_cross (SMA crossover) or ema_rsi (EMA crossover, BUY only below rsi_overbought).",
+    )
+    fast_period: int = Field(default=50, ge=1, le=100_000, description="Fast moving-average period, in bars.")
     slow_period: int = Field(
-        default=200, ge=1, le=100_000, description="Slow SMA period, in bars; must be > fast_period."
+        default=200, ge=1, le=100_000, description="Slow moving-average period, in bars; must be > fast_period."
+    )
+    rsi_period: int = Field(default=14, ge=2, le=100_000, description="RSI period, in bars (ema_rsi only).")
+    rsi_overbought: Decimal = Field(
+        default=Decimal(70),
+        gt=0,
+        le=100,
+        allow_inf_nan=False,
+        max_digits=12,
+        description="ema_rsi buys a cross up only while RSI is below this level (0 < level <= 100).",
     )
     interval: Interval = Field(
         default="1d", description="Bar interval the strategy runs on, built from 1m klines (1m ... 1d)."
