@@ -78,7 +78,12 @@ def up(
 
 def _watch(pipeline: Pipeline, options: PipelineOptions, duration: float, ui: bool) -> None:
     observer = Observer(
-        pipeline.service_ports(), pipeline.redis_url, pipeline.mongo_uri, options.mongo_db, options.symbols[0]
+        pipeline.service_ports(),
+        pipeline.redis_url,
+        pipeline.mongo_uri,
+        options.mongo_db,
+        options.symbols[0],
+        (options.interval, options.fast, options.slow),
     )
     deadline = time.monotonic() + duration if duration > 0 else float("inf")
     source = "LIVE Binance" if options.live else "simulator"
@@ -95,7 +100,8 @@ def _watch(pipeline: Pipeline, options: PipelineOptions, duration: float, ui: bo
                 sample = observer.sample()
                 counts = " ".join(f"{name}={sample.counts.get(name)}" for name in ("trade_signals", "orders", "fills"))
                 health = " ".join(f"{s.name}={'ready' if s.ready else 'NOT READY'}" for s in sample.services)
-                console.print(f"events/s={sample.events_per_s:.0f} price={sample.last_price} {counts} {health}")
+                smas = f"sma_fast={sample.sma_fast:.2f} sma_slow={sample.sma_slow:.2f}" if sample.sma_slow else "sma=-"
+                console.print(f"events/s={sample.events_per_s:.0f} price={sample.last_price} {smas} {counts} {health}")
     finally:
         observer.close()
 

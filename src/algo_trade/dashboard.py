@@ -31,6 +31,7 @@ def _market(view: PipelineView) -> RenderableType:
         Text(f"last price {view.last_price or '-'}"),
         Text(f"last closed bar {_time(bar.close_time) if bar else '-'} close {bar.close if bar else '-'}"),
     )
+    table.add_row(Text(f"SMA fast {_short(view.sma_fast)}"), Text(f"SMA slow {_short(view.sma_slow)}"), Text(""))
     counts = "  ".join(f"{name} {count}" for name, count in view.counts.items())
     return Group(table, Text(f"MongoDB documents: {counts or 'unavailable'}", style="dim"))
 

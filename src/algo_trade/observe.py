@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 import httpx
+import msgspec
 from prometheus_client.parser import text_string_to_metric_families
 from pymongo import DESCENDING, MongoClient
 from pymongo.errors import PyMongoError
@@ -18,6 +19,9 @@ from redis.exceptions import RedisError
 from algo_common.domain.models import Kline, Trade
 from algo_common.mongo import CODEC_OPTIONS
 from algo_common.streams import decode_market_event, market_stream
+from processor.bars import BarBuilder
+from processor.indicators import SMA
+from processor.intervals import interval_minutes
 
 
 @dataclass
@@ -39,6 +43,8 @@ class PipelineView:
     fills: list[dict[str, Any]] = field(default_factory=list)
     positions: list[dict[str, Any]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    sma_fast: Decimal | None = None
+    sma_slow: Decimal | None = None
 
 
 COUNTERS = {
@@ -51,12 +57,21 @@ COUNTERS = {
 class Observer:
     """Polls the pipeline; keeps the previous sample to turn counters into rates."""
 
-    def __init__(self, ports: dict[str, int], redis_url: str, mongo_uri: str, mongo_db: str, symbol: str) -> None:
+    def __init__(
+        self,
+        ports: dict[str, int],
+        redis_url: str,
+        mongo_uri: str,
+        mongo_db: str,
+        symbol: str,
+        strategy: tuple[str, int, int] = ("1m", 5, 20),
+    ) -> None:
         self._ports = ports
         self._redis = Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1)
         self._mongo: MongoClient[dict[str, Any]] = MongoClient(mongo_uri, serverSelectionTimeoutMS=1000)
         self._db = self._mongo.get_database(mongo_db, codec_options=CODEC_OPTIONS)
         self._symbol = symbol
+        self._interval, self._fast, self._slow = strategy
         self._http = httpx.Client(timeout=1.0)
         self._previous: tuple[float, float] | None = None
 
@@ -75,7 +90,25 @@ class Observer:
         self._previous = (now, received)
         self._market(view)
         self._records(view)
+        self._indicators(view)
         return view
+
+    def _indicators(self, view: PipelineView) -> None:
+        """The strategy's current SMAs, recomputed from the stored 1m klines with the processor's own
+        bar builder and SMA, so the view shows what the processor sees without asking it."""
+        minutes = (self._slow + 1) * interval_minutes(self._interval)
+        try:
+            docs = list(
+                self._db.klines.find({"symbol": self._symbol, "interval": "1m"}, {"_id": 0})
+                .sort("open_time", DESCENDING)
+                .limit(minutes)
+            )
+        except PyMongoError:
+            return
+        builder, fast, slow = BarBuilder(self._symbol, self._interval), SMA(self._fast), SMA(self._slow)
+        for doc in reversed(docs):
+            for bar in builder.on_kline(msgspec.convert(doc, Kline)):
+                view.sma_fast, view.sma_slow = fast.update(bar.close), slow.update(bar.close)
 
     def _service(self, name: str, port: int) -> ServiceView:
         view = ServiceView(name)

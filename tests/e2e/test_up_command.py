@@ -49,10 +49,12 @@ def test_up_runs_the_pipeline_and_ctrl_c_stops_every_process_it_started(
     reader.start()
     try:
         # act: wait until it reports market events flowing with every service ready, then press Ctrl-C
+        ready_and_flowing = re.compile(
+            r"events/s=[1-9].* sma_fast=[0-9.]+ sma_slow=[0-9.]+ .*collector=ready processor=ready trader=ready"
+        )
+
         def flowing() -> bool:
-            return any(
-                re.search(r"events/s=[1-9].*collector=ready processor=ready trader=ready", line) for line in lines
-            )
+            return any(ready_and_flowing.search(line) for line in lines)
 
         wait_until(flowing, 120, "events flowing with all services ready")
         children = _children(up.pid)
