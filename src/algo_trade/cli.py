@@ -101,7 +101,8 @@ def _watch(pipeline: Pipeline, options: PipelineOptions, duration: float, ui: bo
                 counts = " ".join(f"{name}={sample.counts.get(name)}" for name in ("trade_signals", "orders", "fills"))
                 health = " ".join(f"{s.name}={'ready' if s.ready else 'NOT READY'}" for s in sample.services)
                 smas = f"sma_fast={sample.sma_fast:.2f} sma_slow={sample.sma_slow:.2f}" if sample.sma_slow else "sma=-"
-                console.print(f"events/s={sample.events_per_s:.0f} price={sample.last_price} {smas} {counts} {health}")
+                line = f"events/s={sample.events_per_s:.0f} price={sample.last_price} {smas} {counts} {health}"
+                console.print(line, soft_wrap=True)  # one line per refresh, whatever the terminal width
     finally:
         observer.close()
 

@@ -56,13 +56,20 @@ def test_up_runs_the_pipeline_and_ctrl_c_stops_every_process_it_started(
         def flowing() -> bool:
             return any(ready_and_flowing.search(line) for line in lines)
 
-        wait_until(flowing, 120, "events flowing with all services ready")
+        try:
+            wait_until(flowing, 120, "events flowing with all services ready")
+        except TimeoutError as e:
+            raise AssertionError(f"{e}; output:\n{''.join(lines[-20:])}") from e
         children = _children(up.pid)
         up.send_signal(signal.SIGINT)
         code = up.wait(60)
     finally:
-        if up.poll() is None:
-            up.kill()
+        if up.poll() is None:  # a failed wait: stop it the way a user would, so it stops its children
+            up.send_signal(signal.SIGINT)
+            try:
+                up.wait(60)
+            except subprocess.TimeoutExpired:
+                up.kill()
     reader.join(5)
     # assert
     output = "".join(lines)
