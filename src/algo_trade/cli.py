@@ -56,6 +56,8 @@ def up(
     )
     pipeline = Pipeline(options)
     signal.signal(signal.SIGTERM, _raise_stop)
+    # Ctrl-C must stop us even when started from a non-interactive shell, which ignores SIGINT in background jobs.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with console.status("starting servers, simulator and services..."):
             pipeline.start()
