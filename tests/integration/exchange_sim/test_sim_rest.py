@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,8 @@ async def test_ping_time_and_weight_header(start_sim: StartSim, http: httpx.Asyn
     assert (ping.status_code, ping.json(), ping.headers["X-MBX-USED-WEIGHT-1M"]) == (200, {}, "1")
     await control(http, sim, "step", n=3)
     server_time = await get(http, sim.rest_url, "/api/v3/time")
-    assert server_time.json() == {"serverTime": (await sim_state(http, sim))["time_ms"]}
+    # serverTime is the trading clock (wall clock + skew), not the simulated market clock
+    assert server_time.json() == {"serverTime": int(FROZEN_NOW * 1000)}
     assert server_time.headers["X-MBX-USED-WEIGHT-1M"] == "2"
 
 
@@ -205,3 +207,34 @@ async def test_control_api_is_not_rate_limited_nor_weighted(start_sim: StartSim,
         response = await http.get(f"{sim.control_url}/state")
         assert response.status_code == 200
         assert "X-MBX-USED-WEIGHT-1M" not in response.headers
+
+
+async def test_historical_trades_are_the_simulated_trades_by_id(start_sim: StartSim, http: httpx.AsyncClient) -> None:
+    # arrange
+    sim = await start_sim(wall_time=frozen)
+    await control(http, sim, "step", n=4)
+    # act
+    response = await get(http, sim.rest_url, "/api/v3/historicalTrades", symbol="BTCUSDT", fromId=2, limit=3)
+    # assert
+    assert response.status_code == 200
+    assert response.headers["X-MBX-USED-WEIGHT-1M"] == "25"
+    rows = response.json()
+    assert [row["id"] for row in rows] == [2, 3, 4]
+    assert set(rows[0]) == {"id", "price", "qty", "quoteQty", "time", "isBuyerMaker", "isBestMatch"}
+    assert Decimal(rows[0]["quoteQty"]) == Decimal(rows[0]["price"]) * Decimal(rows[0]["qty"])
+
+
+async def test_rest_fail_answers_market_data_requests_with_429_or_418_and_retry_after(
+    start_sim: StartSim, http: httpx.AsyncClient
+) -> None:
+    # arrange
+    sim = await start_sim(wall_time=frozen)
+    await control(http, sim, "rest-fail", status=429, retry_after_s=3)
+    await control(http, sim, "rest-fail", status=418, retry_after_s=7)
+    # act
+    answers = [await get(http, sim.rest_url, "/api/v3/depth", symbol="BTCUSDT") for _ in range(3)]
+    # assert
+    assert [(a.status_code, a.headers.get("Retry-After")) for a in answers] == [(429, "3"), (418, "7"), (200, None)]
+    assert answers[0].json()["code"] == -1003
+    refused = await http.post(f"{sim.control_url}/rest-fail", json={"status": 500})
+    assert refused.status_code == 400

@@ -46,6 +46,13 @@ _FLAGS: dict[str, type] = {
     "max_streams": int,
     "send_queue_size": int,
     "weight_limit": int,
+    "trading_taker_commission": str,
+    "trading_maker_commission": str,
+    "trading_orders_per_10s": int,
+    "trading_orders_per_day": int,
+    "trading_ban_after": int,
+    "trading_ban_s": float,
+    "trading_clock_skew_ms": int,
     "log_level": str,
 }
 

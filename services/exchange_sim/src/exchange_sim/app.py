@@ -19,6 +19,9 @@ from exchange_sim.hub import Hub
 from exchange_sim.intervals import interval_ms
 from exchange_sim.market import Market, MarketConfig
 from exchange_sim.settings import SimSettings
+from exchange_sim.trading import setup as trading_setup
+from exchange_sim.trading.hook import MatchingVenue
+from exchange_sim.trading.middleware import trading_middleware
 from exchange_sim.venue import SimulatedVenue
 from exchange_sim.weights import WeightCounter
 
@@ -29,11 +32,12 @@ MAX_CATCH_UP_STEPS = 1000
 
 
 def create_app(settings: SimSettings, *, wall_time: Callable[[], float] = time.time) -> web.Application:
-    """The simulator as an aiohttp app; ``wall_time`` drives only the request-weight windows."""
+    """The simulator as an aiohttp app; ``wall_time`` drives the rate-limit windows and the trading clock."""
     faults = Faults()
+    venue = MatchingVenue(build_venue(settings))  # resting orders fill on the market's trades
     ctx = SimContext(
         settings=settings,
-        venue=build_venue(settings),
+        venue=venue,
         hub=Hub(faults),
         faults=faults,
         weights=WeightCounter(settings.weight_limit, wall_time),
@@ -46,8 +50,9 @@ def create_app(settings: SimSettings, *, wall_time: Callable[[], float] = time.t
             send_queue_size=settings.send_queue_size,
         ),
     )
-    app = web.Application(middlewares=[rest.binance_middleware])
+    app = web.Application(middlewares=[trading_middleware, rest.binance_middleware])
     app[CONTEXT] = ctx
+    trading_setup.install(app, settings, venue, wall_time)
     rest.add_routes(app)
     ws.add_routes(app)
     sim_api.add_routes(app)

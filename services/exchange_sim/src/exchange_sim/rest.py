@@ -7,7 +7,6 @@ HTTP 429 with ``Retry-After`` and code -1003. Errors are ``{"code": ..., "msg": 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from decimal import Decimal
 
 import msgspec
 from aiohttp import web
@@ -15,22 +14,22 @@ from aiohttp import web
 from algo_common.binance.schemas import BinanceError, BinanceServerTime
 from algo_common.binance.urls import AGG_TRADES_PATH, DEPTH_PATH, EXCHANGE_INFO_PATH, KLINES_PATH, TIME_PATH
 from exchange_sim.context import CONTEXT, SimContext
-from exchange_sim.encoding import encode, fixed8
+from exchange_sim.encoding import encode
 from exchange_sim.intervals import is_valid_interval
 from exchange_sim.schemas import (
     BinanceEmpty,
     BinanceExchangeInfo,
-    BinanceLotSizeFilter,
-    BinanceMarketLotSizeFilter,
-    BinanceNotionalFilter,
-    BinancePriceFilter,
+    BinanceHistoricalTradeRow,
     BinanceRateLimit,
     BinanceSymbolInfo,
 )
 from exchange_sim.symbols import SymbolSpec
+from exchange_sim.trading.filters import SymbolFilters
+from exchange_sim.trading.state import TRADING
 from exchange_sim.weights import depth_weight
 
 PING_PATH = "/api/v3/ping"
+HISTORICAL_TRADES_PATH = "/api/v3/historicalTrades"
 WEIGHT_HEADER = "X-MBX-USED-WEIGHT-1M"
 _ORDER_TYPES = ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"]
 _STP_MODES = ["NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH", "DECREMENT"]
@@ -83,7 +82,7 @@ def _weight(request: web.Request) -> int:
     if path == DEPTH_PATH:
         limit = request.query.get("limit", "100")
         return depth_weight(min(int(limit), 5000)) if limit.isdigit() else 5
-    return {KLINES_PATH: 2, AGG_TRADES_PATH: 4, EXCHANGE_INFO_PATH: 20}.get(path, 1)
+    return {KLINES_PATH: 2, AGG_TRADES_PATH: 4, HISTORICAL_TRADES_PATH: 25, EXCHANGE_INFO_PATH: 20}.get(path, 1)
 
 
 async def ping(_request: web.Request) -> web.Response:
@@ -91,7 +90,8 @@ async def ping(_request: web.Request) -> web.Response:
 
 
 async def server_time(request: web.Request) -> web.Response:
-    return json_response(BinanceServerTime(serverTime=request.app[CONTEXT].venue.now_ms()))
+    # The trading server's clock (wall clock + skew), which signed requests are checked against.
+    return json_response(BinanceServerTime(serverTime=request.app[TRADING].now_ms()))
 
 
 async def exchange_info(request: web.Request) -> web.Response:
@@ -103,11 +103,11 @@ async def exchange_info(request: web.Request) -> web.Response:
     chosen = list(specs.values()) if wanted is None else [specs[s] for s in dict.fromkeys(wanted)]
     info = BinanceExchangeInfo(
         timezone="UTC",
-        serverTime=ctx.venue.now_ms(),
+        serverTime=request.app[TRADING].now_ms(),
         rateLimits=[
             BinanceRateLimit("REQUEST_WEIGHT", "MINUTE", 1, ctx.weights.limit),
-            BinanceRateLimit("ORDERS", "SECOND", 10, 100),
-            BinanceRateLimit("ORDERS", "DAY", 1, 200_000),
+            BinanceRateLimit("ORDERS", "SECOND", 10, ctx.settings.trading_orders_per_10s),
+            BinanceRateLimit("ORDERS", "DAY", 1, ctx.settings.trading_orders_per_day),
             BinanceRateLimit("RAW_REQUESTS", "MINUTE", 5, 300_000),
         ],
         exchangeFilters=[],
@@ -116,8 +116,22 @@ async def exchange_info(request: web.Request) -> web.Response:
     return json_response(info)
 
 
+def _injected_failure(ctx: SimContext) -> web.Response | None:
+    """A rate-limit answer queued through ``POST /_sim/rest-fail`` (market-data endpoints only)."""
+    failure = ctx.faults.take_rest_failure()
+    if failure is None:
+        return None
+    status, retry_after_s = failure
+    msg = "Way too much request weight used; IP banned." if status == 418 else "Too much request weight used."
+    response = json_response(BinanceError(code=-1003, msg=msg), status=status)
+    response.headers["Retry-After"] = str(retry_after_s)
+    return response
+
+
 async def depth(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
+    if (failure := _injected_failure(ctx)) is not None:
+        return failure
     symbol = _symbol(request, ctx)
     limit = _clamped(request, "limit", default=100, maximum=5000)
     return json_response(ctx.venue.depth(symbol, limit))
@@ -125,6 +139,8 @@ async def depth(request: web.Request) -> web.Response:
 
 async def klines(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
+    if (failure := _injected_failure(ctx)) is not None:
+        return failure
     symbol = _symbol(request, ctx)
     interval = _mandatory(request, "interval")
     if not is_valid_interval(interval):
@@ -136,11 +152,25 @@ async def klines(request: web.Request) -> web.Response:
 
 async def agg_trades(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
+    if (failure := _injected_failure(ctx)) is not None:
+        return failure
     symbol = _symbol(request, ctx)
     from_id = _int_param(request, "fromId")
     start, end = _int_param(request, "startTime"), _int_param(request, "endTime")
     limit = _clamped(request, "limit", default=500, maximum=1000)
     return json_response(ctx.venue.agg_trades(symbol, from_id, start, end, limit))
+
+
+async def historical_trades(request: web.Request) -> web.Response:
+    """Trades from ``fromId`` (default: the latest ``limit``); each simulated aggTrade is exactly one trade."""
+    ctx = request.app[CONTEXT]
+    if (failure := _injected_failure(ctx)) is not None:
+        return failure
+    symbol = _symbol(request, ctx)
+    from_id = _int_param(request, "fromId")
+    limit = _clamped(request, "limit", default=500, maximum=1000)
+    rows = ctx.venue.agg_trades(symbol, from_id, None, None, limit)
+    return json_response([BinanceHistoricalTradeRow.of(row) for row in rows if row.f == row.l])
 
 
 def add_routes(app: web.Application) -> None:
@@ -150,10 +180,10 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(DEPTH_PATH, depth)
     app.router.add_get(KLINES_PATH, klines)
     app.router.add_get(AGG_TRADES_PATH, agg_trades)
+    app.router.add_get(HISTORICAL_TRADES_PATH, historical_trades)
 
 
 def _symbol_info(spec: SymbolSpec) -> BinanceSymbolInfo:
-    zero = fixed8(0)
     return BinanceSymbolInfo(
         symbol=spec.symbol,
         status="TRADING",
@@ -176,20 +206,7 @@ def _symbol_info(spec: SymbolSpec) -> BinanceSymbolInfo:
         pegInstructionsAllowed=True,
         isSpotTradingAllowed=True,
         isMarginTradingAllowed=False,
-        filters=[
-            BinancePriceFilter(
-                minPrice=fixed8(spec.tick_size), maxPrice=fixed8(1_000_000), tickSize=fixed8(spec.tick_size)
-            ),
-            BinanceLotSizeFilter(minQty=fixed8(spec.step_size), maxQty=fixed8(9000), stepSize=fixed8(spec.step_size)),
-            BinanceMarketLotSizeFilter(minQty=zero, maxQty=fixed8(100), stepSize=zero),
-            BinanceNotionalFilter(
-                minNotional=fixed8(Decimal(5)),
-                applyMinToMarket=True,
-                maxNotional=fixed8(9_000_000),
-                applyMaxToMarket=False,
-                avgPriceMins=5,
-            ),
-        ],
+        filters=SymbolFilters.for_spec(spec).to_binance(),  # the same values orders are checked against
         permissions=[],
         permissionSets=[["SPOT"]],
         defaultSelfTradePreventionMode="EXPIRE_MAKER",

@@ -33,6 +33,31 @@ class SimKlineData(BinanceKlineData, frozen=True):
     B: str = "0"  # ignore
 
 
+class BinanceHistoricalTradeRow(msgspec.Struct, frozen=True):
+    """One row of ``GET /api/v3/historicalTrades``."""
+
+    id: int  # trade id
+    price: str  # decimal string
+    qty: str  # decimal string
+    quoteQty: str  # price * qty  # noqa: N815 - Binance's key
+    time: int  # trade time, ms
+    isBuyerMaker: bool  # noqa: N815 - Binance's key
+    isBestMatch: bool  # noqa: N815 - Binance's key
+
+    @classmethod
+    def of(cls, row: BinanceAggTradeRow) -> BinanceHistoricalTradeRow:
+        """The trade of an aggregate of exactly one trade (``f == l``)."""
+        return cls(
+            id=row.f,
+            price=format(row.p, "f"),
+            qty=format(row.q, "f"),
+            quoteQty=format(row.p * row.q, "f"),
+            time=row.T,
+            isBuyerMaker=row.m,
+            isBestMatch=row.M,
+        )
+
+
 class BinanceAggTradeRow(msgspec.Struct, frozen=True):
     """One row of ``GET /api/v3/aggTrades`` (no ``e``/``E``/``s``)."""
 

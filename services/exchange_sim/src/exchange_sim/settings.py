@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from algo_common.settings import Symbols, split_comma_separated
 from exchange_sim.intervals import SIMULATED_INTERVALS
+from exchange_sim.trading.config import AccountConfig
 
 
 class SimSettings(BaseSettings):
@@ -52,6 +53,28 @@ class SimSettings(BaseSettings):
     max_streams: int = Field(1024, ge=1, description="Streams per connection.")
     send_queue_size: int = Field(10_000, ge=1, description="Frames buffered per connection; overflow drops it.")
     weight_limit: int = Field(6000, ge=1, description="REQUEST_WEIGHT per minute per IP before HTTP 429.")
+    trading_accounts: list[AccountConfig] = Field(
+        default_factory=list,
+        description="Trading accounts, JSON: [{name, balances: {asset: amount}, keys: [{api_key, secret | "
+        "public_key_pem}]}]; none by default, so signed endpoints reject every key until one is configured.",
+    )
+    trading_taker_commission: Decimal = Field(
+        Decimal("0.001"), ge=0, lt=1, description="Commission rate of taker fills (0.001 = 0.1 %)."
+    )
+    trading_maker_commission: Decimal = Field(
+        Decimal("0.001"), ge=0, lt=1, description="Commission rate of maker fills (resting LIMIT orders)."
+    )
+    trading_orders_per_10s: int = Field(100, ge=1, description="ORDERS limit per 10 s per account before 429/-1015.")
+    trading_orders_per_day: int = Field(200_000, ge=1, description="ORDERS limit per day per account.")
+    trading_ban_after: int = Field(
+        5, ge=1, description="Requests an IP may still send while rate limited (after a 429) before a 418 ban."
+    )
+    trading_ban_s: float = Field(
+        120.0, gt=0, description="First 418 ban in seconds; each further ban doubles (max 3 days)."
+    )
+    trading_clock_skew_ms: int = Field(
+        0, description="Shift of the trading server clock (serverTime, the recvWindow check) from the wall clock."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
 
     @field_validator("path_closes", mode="before")
@@ -65,6 +88,15 @@ class SimSettings(BaseSettings):
         if value not in SIMULATED_INTERVALS:
             raise ValueError(f"must be one of {sorted(SIMULATED_INTERVALS)}, got {value!r}")
         return value
+
+    @field_validator("trading_accounts")
+    @classmethod
+    def _unique_accounts(cls, accounts: list[AccountConfig]) -> list[AccountConfig]:
+        names = [a.name for a in accounts]
+        keys = [k.api_key for a in accounts for k in a.keys]
+        if len(set(names)) != len(names) or len(set(keys)) != len(keys):
+            raise ValueError("account names and API keys must be unique")
+        return accounts
 
     @model_validator(mode="after")
     def _check_sources(self) -> SimSettings:

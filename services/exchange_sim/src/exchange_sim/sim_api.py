@@ -28,6 +28,12 @@ class SkipRequest(msgspec.Struct, frozen=True):
     count: int = 1  # update ids to skip
 
 
+class RestFailRequest(msgspec.Struct, frozen=True):
+    status: int  # 429 (rate limited) or 418 (IP banned)
+    count: int = 1  # market-data REST requests to answer so
+    retry_after_s: int = 1  # the Retry-After header
+
+
 class InjectRequest(msgspec.Struct, frozen=True):
     text: str  # sent as-is as one text frame
 
@@ -81,6 +87,7 @@ class SimState(msgspec.Struct, frozen=True):
     pongs_received: int
     frames_sent: int
     frames_lost_in_stall: int
+    rest_failures_sent: int  # rate-limit answers given through /_sim/rest-fail
     dropped_slow: int
     closed_rate_limit: int
     closed_pong_timeout: int
@@ -130,6 +137,15 @@ async def skip_sequence(request: web.Request) -> web.Response:
     except ValueError as e:
         return _reply(ControlError(str(e)), 400)
     return _reply(Sent(len(ctx.hub.connections)))
+
+
+async def rest_fail(request: web.Request) -> web.Response:
+    body = await _body(request, RestFailRequest)
+    try:
+        request.app[CONTEXT].faults.fail_rest(body.status, body.count, body.retry_after_s)
+    except ValueError as e:
+        return _reply(ControlError(str(e)), 400)
+    return _reply(body)
 
 
 async def server_shutdown(request: web.Request) -> web.Response:
@@ -187,6 +203,7 @@ async def state(request: web.Request) -> web.Response:
             pongs_received=stats.pongs_received,
             frames_sent=stats.frames_sent,
             frames_lost_in_stall=ctx.faults.frames_lost_in_stall,
+            rest_failures_sent=ctx.faults.rest_failures_sent,
             dropped_slow=stats.dropped_slow,
             closed_rate_limit=stats.closed_rate_limit,
             closed_pong_timeout=stats.closed_pong_timeout,
@@ -202,6 +219,7 @@ def add_routes(app: web.Application) -> None:
         "stall": stall,
         "skip-sequence": skip_sequence,
         "server-shutdown": server_shutdown,
+        "rest-fail": rest_fail,
         "inject": inject,
         "pause": pause,
         "resume": resume,
