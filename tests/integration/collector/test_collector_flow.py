@@ -21,6 +21,7 @@ from tests.integration.collector.collector_harness import (
     stream_events,
 )
 from tests.integration.collector.conftest import StartSim
+from tests.integration.collector.history import klines_complete, trades_complete
 from tests.support import eventually, metric_value
 
 
@@ -101,7 +102,8 @@ async def test_cut_connection_reconnects_and_data_keeps_flowing(
         await eventually(lambda: collector.connected(2), "a second connection")
         await sim.step(3)
         # assert
-        await eventually(lambda: _has_trades(mongo_db, sim), "trades after the reconnect")
+        await eventually(lambda: trades_complete(mongo_db, sim), "every trade once after the reconnect")
+        await eventually(lambda: klines_complete(mongo_db, sim), "every closed kline once, no hole")
         await eventually(collector.synced, "the book to resync after the reconnect")
         state = await sim.symbol_state()
         await eventually(lambda: _top_on_stream(redis, state), "the resynced top of book on the stream")
@@ -194,7 +196,12 @@ async def _pongs(sim: Sim, count: int) -> bool:
 
 
 async def test_sequence_gap_resyncs_the_book_from_a_new_snapshot(
-    sim: Sim, redis: aioredis.Redis, redis_url: str, mongo_uri: str, db_name: str
+    sim: Sim,
+    redis: aioredis.Redis,
+    redis_url: str,
+    mongo_uri: str,
+    db_name: str,
+    mongo_db: AsyncDatabase[Document],
 ) -> None:
     # arrange
     settings = collector_settings(sim.running, redis_url, mongo_uri, db_name)
@@ -215,6 +222,7 @@ async def test_sequence_gap_resyncs_the_book_from_a_new_snapshot(
         book = collector.service.books.books[SYMBOL].book
         assert book is not None
         assert book.update_id == state["last_update_id"]
+        await eventually(lambda: trades_complete(mongo_db, sim), "every trade once across the resync")
 
 
 async def _gap_resyncs_above(floor: float) -> bool:

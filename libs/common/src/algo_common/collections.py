@@ -17,6 +17,7 @@ PROCESSOR_STATE = "processor_state"
 ORDERS = "orders"
 FILLS = "fills"
 POSITIONS = "positions"
+DAILY_PNL = "daily_pnl"
 
 INDEXES: dict[str, list[IndexModel]] = {
     TRADES: [IndexModel([("symbol", ASCENDING), ("ts_trade", ASCENDING)], name="symbol_ts_trade")],
@@ -39,7 +40,19 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("symbol", ASCENDING), ("ts", ASCENDING)], name="symbol_ts"),
     ],
     POSITIONS: [IndexModel([("venue", ASCENDING)], name="venue")],
+    DAILY_PNL: [IndexModel([("venue", ASCENDING), ("day", ASCENDING)], name="venue_day")],
 }
+
+
+EVENT_TIME = "event_time"
+"""BSON date of a market document's venue time, set on every ``trades`` and ``depth`` document by the
+collector: the field their TTL indexes expire on (a TTL index only works on a date field)."""
+TTL_INDEX = "ttl_event_time"
+
+
+def ttl_index(retention_s: int) -> IndexModel:
+    """The TTL index of a high-volume market collection: documents go ``retention_s`` after their event time."""
+    return IndexModel([(EVENT_TIME, ASCENDING)], name=TTL_INDEX, expireAfterSeconds=retention_s)
 
 
 def indexes_for(*collections: str) -> dict[str, list[IndexModel]]:

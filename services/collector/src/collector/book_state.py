@@ -16,8 +16,9 @@ from enum import StrEnum
 
 import msgspec
 
-from algo_common.domain.book import BookGap, CrossedBook, OrderBook
+from algo_common.domain.book import BookGap, CrossedBook
 from algo_common.domain.models import BookDelta, BookSnapshot, BookTop, Levels
+from collector.level_book import LevelBook
 
 
 class StepKind(StrEnum):
@@ -102,7 +103,7 @@ class SymbolBook:
 
     def __init__(self, symbol: str, max_buffer: int = 10_000, ticker_memory: int = 1024) -> None:
         self.symbol = symbol
-        self.book: OrderBook | None = None
+        self.book: LevelBook | None = None
         self.tickers = TickerCheck(ticker_memory)
         # Oldest diffs fall out when full; the snapshot age check then asks for a newer snapshot.
         self._buffer: deque[BookDelta] = deque(maxlen=max_buffer)
@@ -161,7 +162,7 @@ class SymbolBook:
             return Step(StepKind.TOO_OLD)
         pending = list(self._buffer)
         self._buffer.clear()
-        self.book = OrderBook(snapshot)
+        self.book = LevelBook(snapshot)
         self.last_ts = (ts_recv, ts_recv)
         for index, delta in enumerate(pending):
             step = self.on_delta(delta)

@@ -2,24 +2,33 @@
 
 ``_id`` is the event's deterministic id, so a retried batch or a replayed stream inserts nothing
 twice (``insert_or_ignore``: ``insert_many(ordered=False)``, duplicate-key errors ignored).
+``trades`` and ``depth`` documents also carry ``event_time`` (a BSON date of ``ts_event``), the
+field their TTL indexes expire on; klines are kept (the processor warms up from them).
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
+from pymongo.errors import OperationFailure, PyMongoError
 
-from algo_common.collections import DEPTH, KLINES, TRADES, indexes_for
+from algo_common.collections import DEPTH, EVENT_TIME, KLINES, TRADES, TTL_INDEX, indexes_for, ttl_index
 from algo_common.domain.models import Kline, Trade
 from algo_common.health import Health
+from algo_common.logging import get_logger
 from algo_common.mongo import Document, ensure_indexes, insert_or_ignore, to_document
 from collector.book_state import DepthRecord
 from collector.metrics import CollectorMetrics
 from collector.sinks import QueuedSink, SinkEvent, SinkOptions
 
+log = get_logger(__name__)
+
 INDEXES = indexes_for(TRADES, KLINES, DEPTH)
+INDEX_OPTIONS_CONFLICT = (85, 86)  # IndexOptionsConflict, IndexKeySpecsConflict
+DAY_S = 86_400
 
 Stored = Trade | Kline | DepthRecord
 
@@ -38,9 +47,11 @@ class MongoSink(QueuedSink[Stored]):
         metrics: CollectorMetrics,
         options: SinkOptions,
         rng: random.Random | None = None,
+        retention_days: Mapping[str, float] | None = None,
     ) -> None:
         super().__init__(health, metrics, options, rng)
         self._db = db
+        self._retention_s = {name: round(days * DAY_S) for name, days in (retention_days or {}).items()}
 
     def select(self, event: SinkEvent) -> Stored | None:
         if isinstance(event, Trade | DepthRecord):
@@ -50,15 +61,40 @@ class MongoSink(QueuedSink[Stored]):
         return None
 
     async def prepare(self) -> None:
-        """Create the indexes (idempotent) before the first insert."""
+        """Create the indexes (idempotent) and the TTL indexes the retention settings ask for."""
         await ensure_indexes(self._db, INDEXES)
+        for collection, retention_s in self._retention_s.items():
+            await self._ensure_ttl(collection, retention_s)
 
     async def write(self, batch: list[Stored], retry: bool) -> None:
         by_collection: dict[str, list[Document]] = {}
         for event in batch:
-            by_collection.setdefault(_collection(event), []).append(to_document(event, doc_id=event.event_id))
+            by_collection.setdefault(_collection(event), []).append(_document(event))
         for collection, documents in by_collection.items():
             await insert_or_ignore(self._db[collection], documents)
+
+    async def _ensure_ttl(self, collection: str, retention_s: int) -> None:
+        """Create, change (``collMod``) or drop the TTL index so it matches ``retention_s`` (0: none)."""
+        existing = (await self._db[collection].index_information()).get(TTL_INDEX)
+        if retention_s <= 0:
+            if existing is not None:
+                await self._db[collection].drop_index(TTL_INDEX)
+            return
+        try:
+            await self._db[collection].create_indexes([ttl_index(retention_s)])
+        except OperationFailure as e:
+            if e.code not in INDEX_OPTIONS_CONFLICT:
+                raise
+            spec = {"keyPattern": {EVENT_TIME: 1}, "expireAfterSeconds": retention_s}
+            await self._db.command("collMod", collection, index=spec)
+            log.info("TTL changed", collection=collection, retention_s=retention_s)
+
+
+def _document(event: Stored) -> Document:
+    doc = to_document(event, doc_id=event.event_id)
+    if not isinstance(event, Kline):
+        doc[EVENT_TIME] = datetime.fromtimestamp(event.ts_event / 1000, UTC)
+    return doc
 
 
 def _collection(event: Stored) -> str:

@@ -12,22 +12,28 @@ from contextlib import aclosing
 import httpx
 import redis.asyncio as aioredis
 from pymongo import AsyncMongoClient
+from pymongo.errors import PyMongoError
 
 from algo_common import mongo, redis_client
 from algo_common.binance.urls import combined_stream_url, stream_names
+from algo_common.collections import DEPTH, TRADES
 from algo_common.domain.models import BookDelta, BookTop, Kline, Trade
 from algo_common.health import Health
 from algo_common.logging import get_logger
 from algo_common.runtime import run_service
+from collector.backfill import Backfill, Target
 from collector.book_sync import BookSync
+from collector.continuity import Continuity, Gap, GapKind, Holes, Verdict
 from collector.feed import BadFrame, Feed, FeedEvent, ServerShutdown, truncated
 from collector.metrics import CollectorMetrics, collector_metrics
-from collector.mongo_sink import MongoSink
-from collector.rest import DepthSnapshotClient
+from collector.mongo_sink import MongoSink, Stored
+from collector.rest import DepthSnapshotClient, HistoryClient, RestClient
 from collector.settings import CollectorSettings
 from collector.sinks import SinkEvent, SinkOptions
+from collector.storage import last_stored
 from collector.stream_sink import StreamSink
-from collector.ws_client import Connected, Frame, WsItem, WsSupervisor
+from collector.weight_gate import WeightGate
+from collector.ws_client import AttemptWindow, Connected, Frame, WsItem, WsSupervisor
 
 log = get_logger(__name__)
 
@@ -37,7 +43,8 @@ _KINDS: dict[type, str] = {Trade: "trade", Kline: "kline", BookDelta: "depth", B
 
 
 class CollectorService:
-    """One collector replica: one connection for all its symbols, two sinks, one local book per symbol."""
+    """One collector replica: one connection for all its symbols, two sinks, one local book per symbol,
+    watermarks that drop repeated trades/klines and turn skipped ones into REST backfill jobs."""
 
     def __init__(
         self,
@@ -53,7 +60,12 @@ class CollectorService:
         self.health.add_check("redis", lambda: redis_client.ping(redis))
         self.health.add_check("mongodb", lambda: mongo.ping(mongo_client))
         self.health.set_state(WS_STATE, False, "not connected yet")
-        self.feed = Feed(settings.symbols)
+        symbols = settings.owned_symbols
+        self.symbols = symbols
+        self.feed = Feed(symbols)
+        self.continuity = Continuity()
+        self.holes = Holes()
+        self._connected_once = False
         options = SinkOptions(
             maxsize=settings.queue_maxsize,
             batch_size=settings.sink_batch_size,
@@ -62,13 +74,25 @@ class CollectorService:
             retry_cap_s=settings.retry_cap_s,
         )
         db = mongo.get_database(mongo_client, settings.mongo_db)
-        self.mongo_sink = MongoSink(db, self.health, self.metrics, options)
-        self.stream_sink = StreamSink(
-            redis, settings.stream_maxlen, settings.symbols, self.health, self.metrics, options
+        self._db = db
+        retention = {TRADES: settings.trades_retention_days, DEPTH: settings.depth_retention_days}
+        self.mongo_sink = MongoSink(db, self.health, self.metrics, options, retention_days=retention)
+        self.mongo_sink.on_drop = self._on_mongo_drop
+        self.mongo_sink.on_room = self._on_mongo_room
+        self.stream_sink = StreamSink(redis, settings.stream_maxlen, symbols, self.health, self.metrics, options)
+        self.gate = WeightGate(settings.rest_weight_budget)
+        rest = RestClient(http, settings.rest_base_url, self.gate)
+        self.backfill = Backfill(
+            HistoryClient(rest, settings.trade_kind or "trade"),
+            self._emit_backfilled,
+            self._has_room,
+            self.metrics,
+            retry_base_s=settings.retry_base_s,
+            retry_cap_s=settings.retry_cap_s,
         )
         self.books = BookSync(
-            settings.symbols,
-            DepthSnapshotClient(http, settings.rest_base_url, settings.depth_snapshot_limit),
+            symbols,
+            DepthSnapshotClient(http, settings.rest_base_url, settings.depth_snapshot_limit, self.gate),
             self._emit,
             self.metrics,
             persist_interval_s=settings.depth_persist_interval_s,
@@ -78,12 +102,16 @@ class CollectorService:
             retry_cap_s=settings.retry_cap_s,
         )
         self.ws = WsSupervisor(
-            combined_stream_url(settings.ws_base_url, stream_names(settings.symbols, settings.stream_kinds)),
+            combined_stream_url(settings.ws_base_url, stream_names(symbols, settings.stream_kinds)),
             stall_timeout_s=settings.stall_timeout_s,
             open_timeout_s=settings.ws_open_timeout_s,
             backoff_base_s=settings.reconnect_backoff_base_s,
             backoff_cap_s=settings.reconnect_backoff_cap_s,
+            rotate_after_s=settings.rotate_after_s,
+            overlap_s=settings.rotation_overlap_s,
+            attempts=AttemptWindow(settings.connect_attempts_per_5min, 300.0),
             on_reconnect=lambda: self.metrics.reconnects.add(1),
+            on_rotation=lambda reason: self.metrics.rotations.add(1, {"reason": reason}),
             beat=self.health.beat,
         )
 
@@ -104,11 +132,13 @@ class CollectorService:
 
     async def main(self, stop: asyncio.Event) -> None:
         """Read until ``stop``; then let the sinks write what is queued and return."""
-        log.info("collecting", symbols=self.settings.symbols, kinds=self.settings.stream_kinds, url=self.ws.url)
+        log.info("collecting", symbols=self.symbols, kinds=self.settings.stream_kinds, url=self.ws.url)
+        await self._seed_watermarks()
         finish = asyncio.Event()
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(self.mongo_sink.run(finish), name="sink-mongodb")
             tasks.create_task(self.stream_sink.run(finish), name="sink-redis")
+            tasks.create_task(self.backfill.run(finish), name="backfill")
             try:
                 async with aclosing(self.ws.items(stop)) as items:
                     async for item in items:
@@ -123,7 +153,9 @@ class CollectorService:
             self._on_frame(item)
         elif isinstance(item, Connected):
             self.health.set_state(WS_STATE, True, f"connection {item.connection}")
-            self.books.on_connect(first=item.connection == 1)
+            if not item.rotated:  # after a rotation nothing was missed: the books stay valid
+                self.books.on_connect(first=not self._connected_once)
+            self._connected_once = True
         else:
             self.health.set_state(WS_STATE, False, item.reason)
             self.books.on_disconnect()
@@ -143,20 +175,77 @@ class CollectorService:
 
     def _route(self, event: FeedEvent) -> None:
         if isinstance(event, ServerShutdown):
-            log.warning("serverShutdown received: reconnecting", ts_event=event.ts_event)
-            self.ws.request_reconnect("server_shutdown")
+            log.warning("serverShutdown received: replacing the connection", ts_event=event.ts_event)
+            self.ws.request_rotation("server_shutdown")
             return
-        self.metrics.events_received.add(1, {"symbol": event.symbol, "kind": _KINDS[type(event)]})
+        self.metrics.received[event.symbol, _KINDS[type(event)]] += 1
         if isinstance(event, BookDelta):
             self.books.on_delta(event)
         elif isinstance(event, BookTop):
             self.books.on_ticker(event)
         else:
-            self._emit(event)
+            verdict = self.continuity.on_trade(event) if isinstance(event, Trade) else self.continuity.on_kline(event)
+            if self._admit(verdict, event):
+                self._emit(event)
+
+    def _admit(self, verdict: Verdict, event: Trade | Kline) -> bool:
+        """False for a repeat (connection overlap); a gap before a fresh event goes to the backfill."""
+        if not verdict.fresh:
+            self.metrics.duplicates.add(1, {"kind": _KINDS[type(event)]})
+            return False
+        if verdict.gap is not None:
+            self._request_backfill(verdict.gap, Target.ALL)
+        return True
+
+    def _request_backfill(self, gap: Gap, target: Target) -> None:
+        self.metrics.gaps.add(1, {"symbol": gap.symbol, "kind": gap.kind.value})
+        if gap.kind is GapKind.TRADES:
+            limit = self.settings.backfill_max_trades
+            if gap.size > limit:
+                self.metrics.backfill_missing.add(gap.size - limit, {"kind": "trades"})
+                log.error("trade hole too long: backfilling its newest trades only", size=gap.size, kept=limit)
+                if limit == 0:
+                    return
+                gap = Gap(gap.symbol, gap.kind, gap.last - limit + 1, gap.last)
+        self.backfill.request(gap, target)
 
     def _emit(self, event: SinkEvent) -> None:
         self.mongo_sink.offer(event)
         self.stream_sink.offer(event)
+
+    def _emit_backfilled(self, event: Trade | Kline, target: Target) -> None:
+        if target is Target.ALL:
+            self._emit(event)
+        else:
+            self.mongo_sink.offer(event)
+
+    def _has_room(self, target: Target) -> bool:
+        return self.mongo_sink.has_room() and (target is Target.MONGODB or self.stream_sink.has_room())
+
+    def _on_mongo_drop(self, item: Stored) -> None:
+        if isinstance(item, Trade | Kline):
+            self.holes.add(item)
+
+    def _on_mongo_room(self) -> None:
+        for gap in self.holes.take():
+            self._request_backfill(gap, Target.MONGODB)
+
+    async def _seed_watermarks(self) -> None:
+        """Start the watermarks at what MongoDB already holds, so a restart's hole is backfilled too.
+
+        Best effort: when MongoDB does not answer in time the collector starts without them.
+        """
+        interval = next((k.removeprefix("kline_") for k in self.settings.stream_kinds if k.startswith("kline_")), None)
+        try:
+            async with asyncio.timeout(self.settings.rest_timeout_s):
+                for symbol in self.symbols:
+                    trade_id, open_time = await last_stored(self._db, symbol, interval)
+                    if trade_id is not None and self.settings.trade_kind is not None:
+                        self.continuity.seed_trade(symbol, trade_id)
+                    if open_time is not None and interval is not None:
+                        self.continuity.seed_kline(symbol, interval, open_time)
+        except (TimeoutError, PyMongoError) as e:
+            log.warning("watermarks not seeded from MongoDB", error=f"{type(e).__name__}: {e}")
 
     def _drop(self, reason: str, detail: str, raw: bytes) -> None:
         self.metrics.events_dropped.add(1, {"reason": reason})

@@ -10,6 +10,7 @@ from pydantic_settings import SettingsConfigDict
 
 from algo_common.binance.urls import MAX_STREAMS_PER_CONNECTION, PRODUCTION_REST, PRODUCTION_WS
 from algo_common.settings import BaseServiceSettings, CommaSeparated, Symbols
+from collector.shards import owned
 
 _KLINE_INTERVALS = "1s|1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d|3d|1w|1M"
 _STREAM_KIND = re.compile(rf"^(trade|aggTrade|bookTicker|kline_({_KLINE_INTERVALS})|depth(@100ms|@1000ms)?)$")
@@ -64,8 +65,55 @@ class CollectorSettings(BaseServiceSettings):
         description="How long a sink waits for a batch to fill before writing it; 0 writes what is queued at once.",
     )
     queue_maxsize: int = Field(
-        default=100_000, ge=1, description="Bound of each sink's in-memory queue; a full queue drops and is unready."
+        default=200_000,
+        ge=1,
+        description="Bound of each sink's in-memory buffer (events) while Redis or MongoDB is down or slow. At the "
+        "bound the newest events are dropped, counted and logged, and the service is unready; trades and closed "
+        "klines dropped from MongoDB's buffer are backfilled from REST once it has room again.",
     )
+    rotate_after_s: float = Field(
+        default=85_800.0,
+        gt=0,
+        le=86_400,
+        description="Replace a connection this old (new one first, then close the old one); Binance cuts at 24 h.",
+    )
+    rotation_overlap_s: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="How long the old and the new connection are read together when replacing a connection.",
+    )
+    connect_attempts_per_5min: int = Field(
+        default=60,
+        ge=1,
+        le=300,
+        description="WebSocket connection attempts allowed per 5 minutes (Binance: 300 per IP, shared by every "
+        "process behind that IP).",
+    )
+    rest_weight_budget: int = Field(
+        default=3000,
+        ge=10,
+        description="REST request weight per minute this replica may use, counting what the venue reports for the "
+        "IP (X-MBX-USED-WEIGHT-1M; Binance's limit is 6000); above it REST calls wait for the next minute.",
+    )
+    backfill_max_trades: int = Field(
+        default=1_000_000,
+        ge=0,
+        description="Largest trade hole backfilled from REST; a longer one keeps only its newest trades (the rest "
+        "is counted in collector_backfill_missing). 0 disables the trade backfill.",
+    )
+    trades_retention_days: float = Field(
+        default=90.0, ge=0, description="TTL of `trades` documents (by event time), in days; 0 keeps them forever."
+    )
+    depth_retention_days: float = Field(
+        default=7.0, ge=0, description="TTL of `depth` documents (by event time), in days; 0 keeps them forever."
+    )
+    shard_count: int = Field(
+        default=1,
+        ge=1,
+        description="Collector replicas sharing `symbols`; this one keeps the symbols the stable hash gives it.",
+    )
+    shard_index: int = Field(default=0, ge=0, description="This replica's index, 0..shard_count-1.")
     stall_timeout_s: float = Field(
         default=30.0,
         gt=0,
@@ -102,13 +150,27 @@ class CollectorSettings(BaseServiceSettings):
 
     @model_validator(mode="after")
     def _check_limits(self) -> Self:
-        if len(self.symbols) * len(self.stream_kinds) > MAX_STREAMS_PER_CONNECTION:
+        if self.shard_index >= self.shard_count:
+            raise ValueError(f"shard_index {self.shard_index} must be below shard_count {self.shard_count}")
+        if not self.owned_symbols:
+            raise ValueError(f"shard {self.shard_index} of {self.shard_count} owns none of {self.symbols}")
+        if len(self.owned_symbols) * len(self.stream_kinds) > MAX_STREAMS_PER_CONNECTION:
             raise ValueError(f"more than {MAX_STREAMS_PER_CONNECTION} streams on one connection: shard the symbols")
         if self.reconnect_backoff_cap_s < self.reconnect_backoff_base_s or self.retry_cap_s < self.retry_base_s:
             raise ValueError("a backoff cap is below its base")
         if self.sink_batch_size > self.stream_maxlen:
             raise ValueError("sink_batch_size must not exceed stream_maxlen")
         return self
+
+    @property
+    def owned_symbols(self) -> tuple[str, ...]:
+        """The symbols this replica collects: all of ``symbols``, or its shard of them."""
+        return owned(self.symbols, self.shard_index, self.shard_count)
+
+    @property
+    def trade_kind(self) -> str | None:
+        """``trade`` or ``aggTrade``: which trade stream is collected (and backfilled), if any."""
+        return next((kind for kind in self.stream_kinds if kind in ("trade", "aggTrade")), None)
 
     @property
     def book_enabled(self) -> bool:

@@ -34,6 +34,14 @@ FULL_LOG_EVERY = 1000
 """While a queue is full, log the first drop and then every this many."""
 
 
+def _ignore(_: object) -> None:
+    return None
+
+
+def _nothing() -> None:
+    return None
+
+
 class Sink(Protocol):
     """Where events go. ``offer`` never blocks; ``run`` writes until ``finish`` is set and all is written."""
 
@@ -56,9 +64,12 @@ class SinkOptions:
 class QueuedSink(Generic[Item]):
     """Bounded queue, batching writer, retry-until-written; subclasses say what to keep and how to write.
 
-    A full queue drops the event, counts it in ``collector_events_dropped{reason=<sink>_queue_full}``,
-    logs loudly and makes the service unready. The next collector issue replaces this drop-on-full
-    with durable outage buffering; until then the queue bound is the outage the collector survives.
+    While the dependency is down the queue is the outage buffer: nothing is lost below its bound,
+    and everything queued is written once when the dependency is back. At the bound the reader
+    still never waits (Binance would drop a connection that is not read): the newest event is
+    dropped, counted in ``collector_events_dropped{reason=<sink>_queue_full}``, logged loudly, the
+    service turns unready, and ``on_drop`` gets the event (the collector backfills dropped trades
+    and closed klines into MongoDB from REST); ``on_room`` runs once the queue is half empty again.
     """
 
     name = "sink"
@@ -76,6 +87,11 @@ class QueuedSink(Generic[Item]):
         self._full_drops = 0
         self._writer_state = f"{self.name}_writer"
         self._queue_state = f"{self.name}_queue"
+        self._writer_ok = True
+        self.written_count = 0
+        metrics.sinks.add(self)
+        self.on_drop: Callable[[Item], None] = _ignore
+        self.on_room: Callable[[], None] = _nothing
         health.set_state(self._writer_state, True)
         health.set_state(self._queue_state, True)
 
@@ -94,6 +110,10 @@ class QueuedSink(Generic[Item]):
     def depth(self) -> int:
         return self._queue.qsize()
 
+    def has_room(self) -> bool:
+        """The writer is healthy and the queue at most half full: room for a backfill page."""
+        return self._writer_ok and self._queue.qsize() <= self._options.maxsize // 2
+
     def offer(self, event: SinkEvent) -> None:
         item = self.select(event)
         if item is None:
@@ -102,8 +122,8 @@ class QueuedSink(Generic[Item]):
             self._queue.put_nowait(item)
         except asyncio.QueueFull:
             self._on_full()
+            self.on_drop(item)
             return
-        self._metrics.queue_depth.add(1, {"sink": self.name})
 
     async def run(self, finish: asyncio.Event) -> None:
         await self._until_done(lambda _: self.prepare(), "prepare")
@@ -139,12 +159,13 @@ class QueuedSink(Generic[Item]):
         return batch
 
     def _done(self, count: int) -> None:
-        self._metrics.queue_depth.add(-count, {"sink": self.name})
+        self.written_count += count
         self._metrics.events_written.add(count, {"sink": self.name})
         if self._full_drops and self._queue.qsize() < self._options.maxsize // 2:
             log.warning("sink queue has room again", sink=self.name, dropped=self._full_drops)
             self._full_drops = 0
             self._health.set_state(self._queue_state, True)
+            self.on_room()
 
     def _on_full(self) -> None:
         self._full_drops += 1
@@ -162,6 +183,7 @@ class QueuedSink(Generic[Item]):
                 await action(attempt)
             except self.retry_errors as e:
                 self._metrics.dependency_errors.add(1, {"dependency": self.dependency})
+                self._writer_ok = False
                 self._health.set_state(self._writer_state, False, f"{what} failing: {type(e).__name__}")
                 delay = backoff_delay(attempt, self._options.retry_base_s, self._options.retry_cap_s, self._rng)
                 log.warning(f"{self.name} {what} failed", error=f"{type(e).__name__}: {e}", retry_in_s=round(delay, 3))
@@ -170,5 +192,6 @@ class QueuedSink(Generic[Item]):
                 continue
             if attempt:
                 log.info(f"{self.name} {what} recovered", attempts=attempt + 1)
+                self._writer_ok = True
                 self._health.set_state(self._writer_state, True)
             return
