@@ -149,7 +149,7 @@ async def readiness(service: ProcessorService) -> int:
 
 
 def settings_for(redis_url: str, mongo_uri: str, db_name: str, **overrides: Any) -> ProcessorSettings:
-    """An in-process processor on SMA(2)/SMA(4) over 1m bars, fast polling and fast retries."""
+    """An in-process processor on SMA(2)/SMA(4) over 1m bars, fast polling and fast retries, no REST backfill."""
     values: dict[str, Any] = {
         "redis_url": redis_url,
         "mongo_uri": mongo_uri,
@@ -164,6 +164,7 @@ def settings_for(redis_url: str, mongo_uri: str, db_name: str, **overrides: Any)
         "block_ms": 50,
         "retry_base_s": 0.05,
         "retry_cap_s": 0.5,
+        "backfill": False,  # no venue here: the tests' history is what they store
     }
     values.update(overrides)
     return ProcessorSettings(**values)

@@ -61,7 +61,7 @@ async def test_the_processor_signals_ema_rsi_decisions_exactly_like_an_offline_r
     settings = ProcessorSettings(
         redis_url=redis_url, mongo_uri=mongo_uri, mongo_db=db_name, symbols=("BTCUSDT",), interval="1m",
         strategy="ema_rsi", fast_period=2, slow_period=3, rsi_period=2, rsi_overbought=Decimal(95),
-        http_port=0, consumer_name="ema-rsi-test", block_ms=50, retry_base_s=0.05, retry_cap_s=0.5,
+        http_port=0, consumer_name="ema-rsi-test", block_ms=50, retry_base_s=0.05, retry_cap_s=0.5, backfill=False,
     )  # fmt: skip
     service = ProcessorService.from_settings(settings)
     stop = asyncio.Event()

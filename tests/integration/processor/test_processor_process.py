@@ -50,6 +50,7 @@ def processor_process(redis_url: str, mongo_uri: str, db_name: str, tmp_path: Pa
         PROCESSOR_ORDER_QUANTITY="0.001",
         PROCESSOR_CONSUMER_NAME="processor-subprocess",
         PROCESSOR_BLOCK_MS="100",
+        PROCESSOR_BACKFILL="false",
     )
     with log_path.open("wb") as log:
         process = subprocess.Popen([sys.executable, "-m", "processor"], env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -27,6 +27,8 @@ def test_defaults_follow_the_case_study() -> None:
     assert settings.interval == "1d"
     assert settings.order_quantity == Decimal("0.001")
     assert settings.symbols == ("BTCUSDT",)
+    assert (settings.lease_ttl_ms, settings.lease_renew_ms) == (10_000, 3_000)
+    assert (settings.backfill, settings.rest_base_url) == (True, "https://api.binance.com")
 
 
 def test_everything_is_configurable_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -43,6 +45,11 @@ def test_everything_is_configurable_from_the_environment(monkeypatch: pytest.Mon
         "PROCESSOR_CLAIM_IDLE_MS": "1000",
         "PROCESSOR_HTTP_PORT": "0",
         "PROCESSOR_MONGO_DB": "other",
+        "PROCESSOR_LEASE_TTL_MS": "2000",
+        "PROCESSOR_LEASE_RENEW_MS": "500",
+        "PROCESSOR_BACKFILL": "false",
+        "PROCESSOR_REST_BASE_URL": "http://127.0.0.1:9900",
+        "PROCESSOR_BACKFILL_MAX_WAIT_S": "5",
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -54,6 +61,8 @@ def test_everything_is_configurable_from_the_environment(monkeypatch: pytest.Mon
     assert s.order_quantity == Decimal("0.25")
     assert (s.consumer_name, s.batch_count, s.block_ms, s.claim_idle_ms) == ("proc-1", 7, 50, 1000)
     assert (s.http_port, s.mongo_db) == (0, "other")
+    assert (s.lease_ttl_ms, s.lease_renew_ms) == (2000, 500)
+    assert (s.backfill, s.rest_base_url, s.backfill_max_wait_s) == (False, "http://127.0.0.1:9900", 5.0)
 
 
 @pytest.mark.parametrize(
@@ -70,6 +79,8 @@ def test_everything_is_configurable_from_the_environment(monkeypatch: pytest.Mon
         ("PROCESSOR_STRATEGY", "ema_cross"),
         ("PROCESSOR_BLOCK_MS", "5000"),
         ("PROCESSOR_HTTP_PORT", "70000"),
+        ("PROCESSOR_LEASE_RENEW_MS", "5000"),
+        ("PROCESSOR_LEASE_TTL_MS", "100"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(

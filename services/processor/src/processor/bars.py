@@ -102,6 +102,11 @@ class BarBuilder:
             and (self.last_open_time is None or kline.open_time > self.last_open_time)
         )
 
+    def resume_after(self, bar_close_time: int) -> None:
+        """Continue as if every kline up to the bar closing at ``bar_close_time`` had been fed."""
+        self._open = None
+        self.last_open_time = bar_close_time + 1 - self._source_ms
+
     def on_kline(self, kline: Kline) -> list[Kline]:
         """Feed one kline; returns the bars it completed, oldest first (none, one or two)."""
         if not self.accepts(kline):

@@ -2,20 +2,25 @@
 
 A bar at or before its symbol's checkpoint was fully handled before (its signal, if any, is
 stored and published), so it only updates the strategy; a later bar is handled in this order:
-signal document, stream entry, checkpoint. Stream entries are acked by the caller afterwards.
+signal document, stream entry, checkpoint (the batch's klines are written meanwhile, and are
+durable before the checkpoint moves). Stream entries are acked by the caller afterwards.
+The states are those of the symbols this replica owns; their set changes as leases come and go.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from algo_common.domain.models import Kline
 from algo_common.errors import BadMessage
+from algo_common.lease import Fence
 from algo_common.logging import get_logger
 from algo_common.streams import StreamEntry
 from processor.events import KINDS, decode_entry, stream_symbol
+from processor.intervals import interval_ms
 from processor.metrics import ProcessorMetrics
 from processor.pipeline import BarOutcome, SymbolPipeline
 from processor.publisher import SignalPublisher
@@ -24,14 +29,18 @@ from processor.store import SOURCE_INTERVAL, ProcessorStore
 
 log = get_logger(__name__)
 
+_SOURCE_MS = interval_ms(SOURCE_INTERVAL)
+
 
 @dataclass
 class SymbolState:
-    """One symbol's pipeline and the close time of the last bar fully handled."""
+    """One symbol's pipeline, the close time of the last bar fully handled, and the lease fence
+    every signal of the symbol is published under (None: unfenced)."""
 
     key: str
     pipeline: SymbolPipeline
     checkpoint: int | None = None
+    fence: Fence | None = None
 
     def is_done(self, bar: Kline) -> bool:
         return self.checkpoint is not None and bar.close_time <= self.checkpoint
@@ -49,34 +58,80 @@ class Engine:
         order_quantity: Decimal,
         clock: Callable[[], int],
     ) -> None:
-        self.states = {state.pipeline.symbol: state for state in states}
+        self.states: dict[str, SymbolState] = {state.pipeline.symbol: state for state in states}
         self._store = store
         self._publisher = publisher
         self._metrics = metrics
         self._quantity = order_quantity
         self._clock = clock
 
-    async def on_outcome(self, state: SymbolState, outcome: BarOutcome) -> None:
-        """Handle one closed bar (live or catch-up); a no-op for bars already handled."""
+    async def on_outcome(
+        self, state: SymbolState, outcome: BarOutcome, inputs_stored: Awaitable[int] | None = None
+    ) -> None:
+        """Handle one closed bar (live or catch-up); a no-op for bars already handled.
+
+        ``inputs_stored``: the write of the bar's klines, awaited before the checkpoint moves.
+        """
         bar = outcome.bar
         if state.is_done(bar):
             return
         self._metrics.bars.add(1, {"symbol": bar.symbol, "interval": bar.interval})
         if outcome.decision is not None:
             sig = to_signal(state.pipeline.strategy, outcome.decision, bar, self._quantity, self._clock())
-            await self._publisher.emit(sig, bar)
-        await self._store.save_checkpoint(state.key, bar.close_time, self._clock())
+            await self._publisher.emit(sig, bar, state.fence)
+        if inputs_stored is not None:
+            await inputs_stored
+        await self._store.save_checkpoint(state.key, bar.close_time, self._clock(), outcome.state)
         state.checkpoint = bar.close_time
+
+    def add(self, state: SymbolState) -> None:
+        self.states[state.pipeline.symbol] = state
+
+    def remove(self, symbol: str) -> None:
+        self.states.pop(symbol, None)
 
     async def process(self, entries: Sequence[StreamEntry]) -> None:
         """Handle a batch in stream order; the caller acks it once this returns."""
         fresh = self._fresh([kline for kline in map(self._decode, entries) if kline is not None])
-        # Durable before they move any state: a rebuild after a failure finds them in MongoDB.
-        await self._store.store_klines(fresh)
-        for kline in fresh:
-            state = self.states[kline.symbol]
-            for outcome in state.pipeline.on_kline(kline):
-                await self.on_outcome(state, outcome)
+        if not fresh:
+            return
+        # The klines are written while the batch is decided (a signal need not wait for them) but are
+        # durable before any checkpoint moves and before the caller acks: a rebuild finds them in MongoDB.
+        stored = asyncio.ensure_future(self._store.store_klines(fresh))
+        try:
+            for kline in fresh:
+                state = self.states.get(kline.symbol)
+                if state is None:  # not owned any more
+                    continue
+                for earlier in await self._skipped_before(state, kline):
+                    await self._feed(state, earlier, stored)
+                await self._feed(state, kline, stored)
+        except BaseException:
+            await asyncio.gather(stored, return_exceptions=True)
+            raise
+        await stored
+
+    async def _feed(self, state: SymbolState, kline: Kline, stored: Awaitable[int]) -> None:
+        for outcome in state.pipeline.on_kline(kline):
+            await self.on_outcome(state, outcome, stored)
+
+    async def _skipped_before(self, state: SymbolState, kline: Kline) -> list[Kline]:
+        """Minutes the stream skipped before ``kline`` that MongoDB holds, oldest first.
+
+        The stream can miss a kline MongoDB has: an entry read (and left unacked) by a replica that
+        had just lost the lease, or trimmed by ``MAXLEN``. Feeding it from MongoDB keeps every bar
+        complete, as the warm-up would build it; a minute nobody recorded stays missing.
+        """
+        last = state.pipeline.bars.last_open_time
+        if last is None or kline.open_time <= last + _SOURCE_MS:
+            return []
+        skipped = [
+            k async for k in self._store.klines_between(kline.symbol, last + _SOURCE_MS, kline.open_time - _SOURCE_MS)
+        ]
+        if skipped:
+            self._metrics.gap_klines.add(len(skipped), {"symbol": kline.symbol})
+            log.warning("klines missing from the stream read from MongoDB", symbol=kline.symbol, count=len(skipped))
+        return skipped
 
     def _fresh(self, klines: Sequence[Kline]) -> list[Kline]:
         """Closed 1m klines later than anything seen (before or earlier in the batch); replays are counted."""

@@ -14,6 +14,7 @@ appears at the same bar as TA-Lib's first non-NaN output.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Protocol
 
@@ -127,6 +128,15 @@ class EMA:
         self._value = _divide(numerator, self._width)
         return self._value
 
+    def save_state(self) -> dict[str, str]:
+        """Everything :meth:`update` depends on, as exact strings."""
+        return {"count": str(self._count), "sum": str(self._sum), "value": _text(self._value)}
+
+    def load_state(self, state: Mapping[str, str]) -> None:
+        self._count = int(state["count"])
+        self._sum = Decimal(state["sum"])
+        self._value = _decimal(state["value"])
+
 
 class RSI:
     """Relative strength index with Wilder's smoothing, seeded like TA-Lib's ``RSI``.
@@ -177,9 +187,34 @@ class RSI:
         self._value = _rsi(self._gain, self._loss)
         return self._value
 
+    def save_state(self) -> dict[str, str]:
+        """Everything :meth:`update` depends on, as exact strings."""
+        return {
+            "previous": _text(self._previous),
+            "count": str(self._count),
+            "gain": str(self._gain),
+            "loss": str(self._loss),
+            "value": _text(self._value),
+        }
+
+    def load_state(self, state: Mapping[str, str]) -> None:
+        self._previous = _decimal(state["previous"])
+        self._count = int(state["count"])
+        self._gain = Decimal(state["gain"])
+        self._loss = Decimal(state["loss"])
+        self._value = _decimal(state["value"])
+
 
 def _rsi(avg_gain: Decimal, avg_loss: Decimal) -> Decimal:
     total = _add(avg_gain, avg_loss)
     if total == 0:
         return _ZERO
     return _divide(_multiply(_HUNDRED, avg_gain), total)
+
+
+def _text(value: Decimal | None) -> str:
+    return "" if value is None else str(value)
+
+
+def _decimal(text: str) -> Decimal | None:
+    return None if text == "" else Decimal(text)

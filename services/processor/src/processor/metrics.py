@@ -19,6 +19,11 @@ class ProcessorMetrics:
     signal_latency: Histogram
     stream_lag: Gauge
     dependency_errors: Counter
+    owned_symbols: Gauge
+    lease_acquisitions: Counter
+    lease_losses: Counter
+    backfilled_klines: Counter
+    gap_klines: Counter
 
     @classmethod
     def create(cls) -> ProcessorMetrics:
@@ -43,5 +48,21 @@ class ProcessorMetrics:
             ),
             dependency_errors=meter.create_counter(
                 "processor_dependency_errors", description="Failed calls to Redis or MongoDB, by dependency."
+            ),
+            owned_symbols=meter.create_gauge(
+                "processor_owned_symbols", description="Symbols whose lease this replica holds."
+            ),
+            lease_acquisitions=meter.create_counter(
+                "processor_lease_acquisitions", description="Symbol leases taken, by symbol."
+            ),
+            lease_losses=meter.create_counter(
+                "processor_lease_losses",
+                description="Symbol leases given up, by symbol and reason (expired, fenced, rebalanced).",
+            ),
+            backfilled_klines=meter.create_counter(
+                "processor_backfilled_klines", description="Warm-up klines fetched from REST and stored, by symbol."
+            ),
+            gap_klines=meter.create_counter(
+                "processor_gap_klines", description="Klines the stream skipped, read from MongoDB instead, by symbol."
             ),
         )

@@ -7,6 +7,7 @@ from decimal import Decimal
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from algo_common.binance.urls import PRODUCTION_REST
 from algo_common.settings import BaseServiceSettings, Symbols
 from processor.intervals import Interval
 from processor.strategies import STRATEGIES
@@ -61,6 +62,33 @@ class ProcessorSettings(BaseServiceSettings):
         ge=1000,
         description="Reclaim entries another consumer left pending this long (XAUTOCLAIM), in ms.",
     )
+    lease_ttl_ms: int = Field(
+        default=10_000,
+        ge=500,
+        le=600_000,
+        description="Symbol lease lifetime, in ms: a dead replica's symbols are taken over after about this long.",
+    )
+    lease_renew_ms: int = Field(
+        default=3_000,
+        ge=50,
+        le=300_000,
+        description="How often leases are renewed and shared out, in ms; 2 x this + block_ms must be <= lease_ttl_ms.",
+    )
+    backfill: bool = Field(
+        default=True,
+        description="Fetch missing warm-up klines from rest_base_url when MongoDB's history is too short.",
+    )
+    rest_base_url: str = Field(
+        default=PRODUCTION_REST,
+        min_length=1,
+        description="Binance REST base URL of the warm-up backfill (GET /api/v3/klines); the simulator's in tests.",
+    )
+    backfill_max_wait_s: float = Field(
+        default=60.0,
+        ge=0,
+        le=3600,
+        description="Longest Retry-After (HTTP 429/418) the backfill waits out; a longer one skips the backfill.",
+    )
     retry_base_s: float = Field(default=0.2, gt=0, le=60, description="First retry delay after a dependency error.")
     retry_cap_s: float = Field(default=10.0, gt=0, le=600, description="Longest retry delay after dependency errors.")
 
@@ -77,4 +105,12 @@ class ProcessorSettings(BaseServiceSettings):
         fast = info.data.get("fast_period")
         if isinstance(fast, int) and value <= fast:
             raise ValueError(f"must be greater than fast_period ({fast}), got {value}")
+        return value
+
+    @field_validator("lease_renew_ms")
+    @classmethod
+    def _renew_well_before_expiry(cls, value: int, info: ValidationInfo) -> int:
+        ttl, block = info.data.get("lease_ttl_ms"), info.data.get("block_ms")
+        if isinstance(ttl, int) and isinstance(block, int) and 2 * value + block > ttl:
+            raise ValueError(f"2 x lease_renew_ms + block_ms ({2 * value + block}) must be <= lease_ttl_ms ({ttl})")
         return value

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from algo_common.domain.models import Kline, Side
 
@@ -41,3 +41,16 @@ class Strategy(Protocol):
     def on_bar(self, bar: Kline) -> Decision | None:
         """Feed the next closed bar; returns a decision taken at its close, or None."""
         ...
+
+
+@runtime_checkable
+class Resumable(Protocol):
+    """A strategy whose state can be saved and loaded exactly (strings: Decimals keep every digit).
+
+    Needed where a window of history cannot rebuild the state exactly: an EMA remembers every
+    value it was fed, so a restart resumes from the state saved with the checkpoint instead.
+    """
+
+    def save_state(self) -> dict[str, str]: ...
+
+    def load_state(self, state: Mapping[str, str]) -> None: ...

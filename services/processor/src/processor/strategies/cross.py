@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 from algo_common.domain.models import Side
@@ -29,3 +30,11 @@ class CrossDetector:
         below = fast < slow
         self._above, self._below = False, below
         return Side.SELL if below and was_above is not None and not was_below else None
+
+    def save_state(self) -> dict[str, str]:
+        above = "" if self._above is None else str(int(self._above))
+        return {"above": above, "below": str(int(self._below))}
+
+    def load_state(self, state: Mapping[str, str]) -> None:
+        self._above = None if state["above"] == "" else state["above"] == "1"
+        self._below = state["below"] == "1"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 from algo_common.domain.models import Kline, Side
@@ -10,12 +11,13 @@ from processor.strategies.base import Decision
 from processor.strategies.cross import CrossDetector
 
 WARMUP_FACTOR = 5
-"""History fed before the first live bar, in multiples of the longest period.
+"""History fed on a first start, in multiples of the longest period.
 
 An EMA (and Wilder's RSI) remembers its whole history: values after a warm-up of ``k`` periods
-still carry about ``exp(-2k)`` of the seed's offset (``exp(-k)`` for the RSI). Five periods make a
-restarted processor agree with one that never stopped to about 1e-4 of the seed's offset; only an
-identical history start makes the values identical (a backtest over the same bars does).
+still carry about ``exp(-2k)`` of the seed's offset (``exp(-k)`` for the RSI), so a window of
+history cannot rebuild the exact state. The strategy is therefore :class:`Resumable`: the processor
+stores its state with every checkpoint and a restart (or another replica taking the symbol over)
+continues from it, giving exactly the signals of a processor that never stopped.
 """
 
 
@@ -69,3 +71,19 @@ class EmaRsi:
         if side is None or rsi is None or (side is Side.BUY and rsi >= self.overbought):
             return None
         return Decision(side=side, indicators={"fast": fast, "slow": slow, "rsi": rsi})
+
+    def save_state(self) -> dict[str, str]:
+        """The indicators' and the crossover's state, keys prefixed by part."""
+        parts = {"fast": self._fast.save_state(), "slow": self._slow.save_state(), "rsi": self._rsi.save_state()}
+        parts["cross"] = self._cross.save_state()
+        return {f"{part}_{key}": value for part, state in parts.items() for key, value in state.items()}
+
+    def load_state(self, state: Mapping[str, str]) -> None:
+        def part(name: str) -> dict[str, str]:
+            prefix = f"{name}_"
+            return {key.removeprefix(prefix): value for key, value in state.items() if key.startswith(prefix)}
+
+        self._fast.load_state(part("fast"))
+        self._slow.load_state(part("slow"))
+        self._rsi.load_state(part("rsi"))
+        self._cross.load_state(part("cross"))
