@@ -1,7 +1,9 @@
 """Crash safety: a trader process killed at each step, then restarted, makes one order per signal.
 
 The failpoint (TRADER_FAILPOINT) makes the process exit with status 137 at that step, as a
-SIGKILL would. The restarted trader either has the same consumer name (it re-reads its own
+SIGKILL would: after the entry is read, after the intent is stored, after the venue holds the
+order (before its reply returns), after the reply (nothing recorded), after the outcome
+transaction, and before the XACK. The restarted trader either has the same consumer name (it re-reads its own
 unacknowledged entries) or another one that claims the dead consumer's entries (XAUTOCLAIM).
 """
 
@@ -17,6 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from algo_common.mongo import Document
 from algo_trade.servers import free_port
+from tests.integration.trader.crash_checks import PaperView, assert_consistent
 from tests.integration.trader.trader_harness import (
     BUY,
     FINAL,
@@ -37,7 +40,9 @@ RESTARTS = {
 
 
 @pytest.mark.parametrize("restart", sorted(RESTARTS))
-@pytest.mark.parametrize("failpoint", ["after_intent", "after_outcome", "before_ack"])
+@pytest.mark.parametrize(
+    "failpoint", ["after_read", "after_intent", "after_send", "after_ack", "after_outcome", "before_ack"]
+)
 async def test_killed_trader_restarts_into_one_order_per_signal(
     failpoint: str,
     restart: str,
@@ -76,6 +81,10 @@ async def test_killed_trader_restarts_into_one_order_per_signal(
     for signal in (BUY, SELL):
         assert await mongo_db.fills.count_documents({"client_order_id": signal.signal_id}) == 1
     assert await pending_count(redis) == 0
+    view = PaperView(redis)
+    await assert_consistent(view, mongo_db, redis, {BUY.signal_id, SELL.signal_id})
+    assert len(await view.orders()) == 2
     position = await mongo_db.positions.find_one({"_id": "paper:BTCUSDT"})
     assert position is not None
     assert (position["qty"], position["realized_pnl"], position["fees"]) == (0, Decimal("5.0025"), Decimal("1.3050045"))
+    assert await view.base_balance("BTCUSDT") == 0

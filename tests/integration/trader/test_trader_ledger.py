@@ -18,11 +18,11 @@ from tests.integration.trader.trader_harness import (
     publish_signal,
     running_trader,
 )
-from tests.support import eventually
+from tests.support import eventually, metric_value
 from trader.ledger import Ledger
 from trader.orders import intent_document, order_request
 from trader.settings import TraderSettings
-from trader.venues.paper import PaperVenue
+from trader.venues.paper_fills import PaperTerms, execute
 
 BUY = make_signal(Side.BUY, "100", "0.5", bar_close_time=60_000)
 
@@ -35,12 +35,13 @@ async def test_racing_outcomes_of_one_order_record_one_fill(
     await ledger.ensure_indexes()
     order = intent_document(BUY, BUY.quantity, "paper", "USDT", now_ms())
     assert await ledger.insert_order(order)
-    result = await PaperVenue(Decimal("0.001"), "USDT").submit(order_request(BUY, order))
+    result = execute(order_request(BUY, order), None, PaperTerms(Decimal("0.001"), "USDT", Decimal(0)), now_ms())
     # act
-    outcomes = await asyncio.gather(*(ledger.record_outcome(order, result, now_ms(), "race") for _ in range(5)))
+    outcomes = await asyncio.gather(*(ledger.apply_order_update(result, now_ms()) for _ in range(5)))
     # assert
-    recorded = [p for p in outcomes if p is not None]
+    recorded = [applied.position for applied in outcomes if applied.changed]
     assert len(recorded) == 1
+    assert recorded[0] is not None
     assert recorded[0].qty == Decimal("0.5")
     assert await mongo_db.fills.count_documents({}) == 1
     position = await ledger.position("BTCUSDT")
@@ -88,7 +89,7 @@ async def test_order_left_submitting_is_executed_once_on_redelivery(
     assert (await ledger.position("BTCUSDT")).qty == Decimal("0.5")
 
 
-async def test_submitting_sell_no_longer_covered_is_rejected_not_oversold(
+async def test_submitting_sell_no_longer_covered_is_rejected_by_the_venue_not_oversold(
     trader_settings: TraderSettings,
     redis: aioredis.Redis,
     mongo_client: AsyncMongoClient[Document],
@@ -96,6 +97,7 @@ async def test_submitting_sell_no_longer_covered_is_rejected_not_oversold(
 ) -> None:
     # arrange: a SELL intent was recorded, but the position it relied on is gone
     sell = make_signal(Side.SELL, "120", "0.5", bar_close_time=120_000)
+    refused = metric_value("trader_signals_rejected_total", reason="venue rejected")
     ledger = Ledger(mongo_client, mongo_db, "paper", "USDT")
     assert await ledger.insert_order(intent_document(sell, sell.quantity, "paper", "USDT", now_ms()))
     await publish_signal(redis, sell)
@@ -110,6 +112,7 @@ async def test_submitting_sell_no_longer_covered_is_rejected_not_oversold(
     # assert
     order = await mongo_db.orders.find_one({"_id": sell.signal_id})
     assert order is not None
-    assert (order["status"], order["reject_reason"]) == ("REJECTED", "position changed")
+    assert (order["status"], order["reject_reason"]) == ("REJECTED", "insufficient balance")  # the venue refused it
+    assert metric_value("trader_signals_rejected_total", reason="venue rejected") == refused + 1
     assert await mongo_db.fills.count_documents({}) == 0
     assert await mongo_db.positions.count_documents({}) == 0

@@ -17,6 +17,7 @@ import pytest
 import redis.asyncio as aioredis
 from pymongo.asynchronous.database import AsyncDatabase
 
+from algo_common.domain.models import Side
 from algo_common.mongo import Document
 from algo_common.streams import SIGNALS_STREAM, publish_once
 from algo_trade.servers import LocalServer, free_port
@@ -24,6 +25,7 @@ from tests.integration.trader.trader_harness import (
     BUY,
     SELL,
     group_drained,
+    make_signal,
     pending_count,
     process_env,
     publish_signal,
@@ -118,24 +120,28 @@ async def test_redis_outage_makes_trader_unready_and_it_resumes_consuming(
         # arrange
         await publish_signal(redis, BUY)
         await eventually(lambda: _filled(mongo_db, redis, 1), "the BUY before the outage")
-        # act: the suite's Redis keeps no data across a restart, so the group must be recreated
+        # act: the suite's Redis keeps no data across a restart, so the group must be recreated (and the paper
+        # venue's balances are gone too, so the signal after the outage is a BUY: a SELL would be refused)
         await asyncio.to_thread(redis_server_proc.stop)
         await eventually(lambda: _ready_is(port, 503), "readiness 503 while Redis is down")
         await eventually(lambda: _metric_above(port, "redis"), "a counted Redis error")
         await asyncio.to_thread(redis_server_proc.start)
         await eventually(lambda: _ready_is(port, 200), "readiness 200 after Redis is back")
-        await eventually(lambda: _published(redis), "the SELL published after the outage")
-        await eventually(lambda: _filled(mongo_db, redis, 2), "the SELL executed")
+        await eventually(lambda: _published(redis), "the second BUY published after the outage")
+        await eventually(lambda: _filled(mongo_db, redis, 2), "the second BUY executed")
     # assert
     assert await mongo_db.orders.count_documents({}) == 2
     assert await mongo_db.fills.count_documents({}) == 2
     position = await mongo_db.positions.find_one({"_id": "paper:BTCUSDT"})
     assert position is not None
-    assert position["qty"] == 0
+    assert position["qty"] == Decimal("0.02")
     assert await pending_count(redis) == 0
 
 
+BUY_AGAIN = make_signal(Side.BUY, "65500.35", "0.01", bar_close_time=120_000)
+
+
 async def _published(redis: aioredis.Redis) -> bool:
-    """Publish the SELL (retried while the client reconnects; publish_once keeps it single)."""
-    await publish_once(redis, SIGNALS_STREAM, SELL.signal_id, signal_fields(SELL), maxlen=10_000)
+    """Publish the second BUY (retried while the client reconnects; publish_once keeps it single)."""
+    await publish_once(redis, SIGNALS_STREAM, BUY_AGAIN.signal_id, signal_fields(BUY_AGAIN), maxlen=10_000)
     return True

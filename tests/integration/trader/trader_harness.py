@@ -65,8 +65,8 @@ async def publish_signal(redis: aioredis.Redis, signal: Signal) -> None:
 async def group_drained(redis: aioredis.Redis) -> bool:
     """Every entry of the signal stream was delivered to the trader group and acknowledged."""
     groups = await redis.xinfo_groups(SIGNALS_STREAM)
-    group = next(g for g in groups if g["name"] == TRADER_GROUP.encode())
-    return bool(group["pending"] == 0 and group["lag"] == 0)
+    group = next((g for g in groups if g["name"] == TRADER_GROUP.encode()), None)
+    return group is not None and bool(group["pending"] == 0 and group["lag"] == 0)
 
 
 async def pending_count(redis: aioredis.Redis) -> int:
@@ -84,6 +84,7 @@ def settings_for(redis_url: str, mongo_uri: str, db_name: str, **overrides: Any)
         "block_ms": 100,
         "retry_base_s": 0.05,
         "retry_cap_s": 0.5,
+        "paper_slippage_bps": Decimal(0),
     }
     values.update(overrides)
     return TraderSettings(**values)
@@ -115,6 +116,7 @@ def process_env(redis_url: str, mongo_uri: str, db_name: str, http_port: int, **
             "TRADER_BLOCK_MS": "100",
             "TRADER_RETRY_BASE_S": "0.05",
             "TRADER_RETRY_CAP_S": "0.5",
+            "TRADER_PAPER_SLIPPAGE_BPS": "0",
         }
     )
     env.update(extra)

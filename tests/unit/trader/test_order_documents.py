@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from algo_common.domain.models import OrderStatus, Side
-from tests.unit.trader.trader_builders import make_fill, make_signal
-from trader.orders import intent_document, is_final, order_request, outcome_update, rejected_document
-from trader.venues.base import OrderResult
+from algo_common.domain.models import Side
+from tests.unit.trader.trader_builders import make_signal
+from trader.orders import intent_document, is_final, order_request, rejected_document
 
 CONTRACT_FIELDS = {
     "_id", "client_order_id", "signal_id", "symbol", "side", "type", "quantity", "status", "venue", "avg_price",
     "filled_qty", "cum_quote", "fee", "fee_asset", "reject_reason", "created_at", "updated_at", "events",
+    "fill_ids", "rev",
 }  # fmt: skip
 
 
@@ -38,30 +38,6 @@ def test_rejection_is_final_and_names_its_reason() -> None:
     assert set(order) == CONTRACT_FIELDS
     assert (order["status"], order["reject_reason"]) == ("REJECTED", "no position")
     assert is_final(order)
-
-
-def test_outcome_sums_fills_into_average_price_and_fee() -> None:
-    # arrange
-    result = OrderResult(
-        client_order_id="order",
-        status=OrderStatus.FILLED,
-        fills=(
-            make_fill(Side.BUY, "100", "0.5", fee="0.05", n=1),
-            make_fill(Side.BUY, "110", "0.5", fee="0.055", n=2),
-        ),
-    )
-    # act
-    update = outcome_update(result, now_ms=9, detail="filled")
-    # assert
-    fields = update["$set"]
-    assert fields["status"] == "FILLED"
-    assert (fields["filled_qty"], fields["cum_quote"], fields["avg_price"]) == (
-        Decimal("1"),
-        Decimal("105"),
-        Decimal("105"),
-    )
-    assert fields["fee"] == Decimal("0.105")
-    assert update["$push"] == {"events": {"status": "FILLED", "ts": 9, "detail": "filled"}}
 
 
 def test_venue_request_uses_the_stored_quantity_and_the_signal_price() -> None:

@@ -9,6 +9,7 @@ import pytest
 from algo_common.domain.models import Side, Signal
 from tests.unit.trader.trader_builders import make_signal
 from trader.risk import Account, RejectReason, RiskLimits, check
+from trader.trading_state import TradingState
 
 LIMITS = RiskLimits(
     quote_asset="USDT",
@@ -16,6 +17,7 @@ LIMITS = RiskLimits(
     max_order_notional=Decimal("1000"),
     max_position_qty=Decimal("2"),
     stale_signal_ms=60_000,
+    max_daily_loss=Decimal("100"),
 )
 NOW = 1_000_000
 FLAT = Account(position_qty=Decimal(0), quote_balance=Decimal("10000"))
@@ -39,6 +41,17 @@ HOLDING_ONE = Account(position_qty=Decimal(1), quote_balance=Decimal("10000"))
             Account(Decimal(0), quote_balance=Decimal("500.49")),
             RejectReason.INSUFFICIENT_BALANCE,
         ),
+        (
+            make_signal(Side.SELL),
+            Account(Decimal(1), Decimal(0), state=TradingState.HALTED),
+            RejectReason.TRADING_HALTED,
+        ),
+        (
+            make_signal(Side.BUY),
+            Account(Decimal(0), Decimal(10_000), state=TradingState.REDUCING),
+            RejectReason.TRADING_REDUCING,
+        ),
+        (make_signal(Side.SELL), Account(Decimal(1), Decimal(0), day_pnl=Decimal("-100")), RejectReason.MAX_DAILY_LOSS),
     ],
     ids=[
         "sell-without-position",
@@ -51,6 +64,9 @@ HOLDING_ONE = Account(position_qty=Decimal(1), quote_balance=Decimal("10000"))
         "nan-price",
         "other-quote",
         "balance-short-by-fee",
+        "halted-refuses-even-a-reducing-sell",
+        "reducing-refuses-a-buy",
+        "daily-loss-reached",
     ],
 )
 def test_rule_rejects(signal: Signal, account: Account, reason: RejectReason) -> None:
@@ -76,6 +92,12 @@ def test_rule_rejects(signal: Signal, account: Account, reason: RejectReason) ->
             Account(Decimal(0), quote_balance=Decimal("500.50")),
             Decimal("2"),
         ),
+        (
+            make_signal(Side.SELL, quantity="1"),
+            Account(Decimal(1), Decimal(0), state=TradingState.REDUCING),
+            Decimal("1"),
+        ),
+        (make_signal(Side.BUY), Account(Decimal(0), Decimal(10_000), day_pnl=Decimal("-99.99")), Decimal("0.5")),
     ],
     ids=[
         "buy-at-notional-limit",
@@ -85,6 +107,8 @@ def test_rule_rejects(signal: Signal, account: Account, reason: RejectReason) ->
         "sell-cut-to-position",
         "stale-boundary",
         "balance-exactly-enough",
+        "reducing-lets-a-sell-through",
+        "daily-loss-just-below-the-limit",
     ],
 )
 def test_accepts_within_limits(signal: Signal, account: Account, quantity: Decimal) -> None:
@@ -107,5 +131,21 @@ def test_stale_check_disabled_with_zero() -> None:
     )
     # act
     decision = check(make_signal(ts_decision=0), FLAT, limits, NOW * 1000)
+    # assert
+    assert decision.accepted
+
+
+def test_daily_loss_check_disabled_with_zero() -> None:
+    # arrange
+    limits = RiskLimits(
+        quote_asset="USDT",
+        fee_rate=Decimal("0.001"),
+        max_order_notional=Decimal("1000"),
+        max_position_qty=Decimal("2"),
+        stale_signal_ms=0,
+        max_daily_loss=Decimal(0),
+    )
+    # act
+    decision = check(make_signal(), Account(Decimal(0), Decimal(10_000), day_pnl=Decimal("-1e9")), limits, NOW)
     # assert
     assert decision.accepted

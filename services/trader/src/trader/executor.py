@@ -11,18 +11,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+import msgspec
+
 from algo_common.clock import now_ms
 from algo_common.domain.models import OrderStatus, Side, Signal
 from algo_common.errors import TransientError
 from algo_common.logging import get_logger
 from algo_common.mongo import Document
 from trader.failpoints import Failpoint, trigger
-from trader.ledger import Ledger
+from trader.ledger import AppliedUpdate, Ledger
 from trader.metrics import TraderMetrics
 from trader.orders import intent_document, is_final, order_request, rejected_document
-from trader.position import Oversell, Position
-from trader.risk import Account, RejectReason, RiskLimits, check
-from trader.venues.base import OrderResult, Venue
+from trader.position import Oversell
+from trader.pre_trade import Controls, PreTrade
+from trader.risk import RejectReason, RiskLimits
+from trader.venues.base import Venue
 
 log = get_logger(__name__)
 
@@ -43,6 +46,7 @@ class Executor:
         venue: Venue,
         config: ExecutionConfig,
         metrics: TraderMetrics,
+        controls: Controls,
         clock: Callable[[], int] = now_ms,
     ) -> None:
         self._ledger = ledger
@@ -50,9 +54,10 @@ class Executor:
         self._config = config
         self._metrics = metrics
         self._clock = clock
+        self.pre_trade = PreTrade(ledger, controls, config.limits, config.starting_balance, metrics, clock)
 
     async def handle(self, signal: Signal) -> None:
-        """Returns once the signal's order is final and durable (safe to acknowledge)."""
+        """Returns once the venue's answer for the signal's order is durable (safe to acknowledge)."""
         order = await self._ledger.get_order(signal.signal_id)
         resumed = order is not None
         if order is None:
@@ -67,9 +72,7 @@ class Executor:
     async def _open(self, signal: Signal) -> tuple[Document, bool]:
         """Store the risk decision: a rejection, or the intent. False when another trader was first."""
         now = self._clock()
-        position = await self._ledger.position(signal.symbol)
-        balance = await self._ledger.quote_balance(self._config.starting_balance)
-        decision = check(signal, Account(position.qty, balance), self._config.limits, now)
+        decision = await self.pre_trade.assess(signal, now)
         venue, quote = self._venue.name, self._config.limits.quote_asset
         if decision.reason is None:
             order = intent_document(signal, decision.quantity, venue, quote, now)
@@ -97,42 +100,54 @@ class Executor:
         request = order_request(signal, order)
         result = await self._venue.query(request.client_order_id) if resumed else None
         if result is None:
+            blocked = await self.pre_trade.still_allowed(signal.side) if resumed else None
+            if blocked is not None:  # never sent, and the trading state now forbids sending it
+                await self._reject_submitting(signal, self._clock(), blocked)
+                return
             result = await self._venue.submit(request)
-        detail = result.detail + ("; resumed after an interrupted attempt" if resumed else "")
+        trigger(self._config.failpoint, Failpoint.AFTER_ACK)
+        if resumed:
+            result = msgspec.structs.replace(result, detail=f"{result.detail}; resumed after an interrupted attempt")
         now = self._clock()
         try:
-            position = await self._ledger.record_outcome(order, result, now, detail)
+            applied = await self._ledger.apply_order_update(result, now, known=order)
         except Oversell:
-            await self._reject_submitting(signal, now)
+            await self._reject_submitting(signal, now, RejectReason.POSITION_CHANGED)
             return
-        if position is None:
+        if not applied.changed:
             log.info("outcome already recorded by another attempt", signal_id=signal.signal_id)
             return
-        self._count_outcome(signal, result, position, now)
+        self._count_outcome(signal, applied, now)
         trigger(self._config.failpoint, Failpoint.AFTER_OUTCOME)
 
-    async def _reject_submitting(self, signal: Signal, now: int) -> None:
-        """The position no longer covers the sell (it changed after the risk check)."""
-        if await self._ledger.reject_submitting(signal.signal_id, RejectReason.POSITION_CHANGED, now):
-            self._count_rejection(signal, RejectReason.POSITION_CHANGED, now)
+    async def _reject_submitting(self, signal: Signal, now: int, reason: RejectReason) -> None:
+        """An intent that must not (or can no longer) execute: trading state, or a sell no longer covered."""
+        if await self._ledger.reject_submitting(signal.signal_id, reason, now):
+            self._count_rejection(signal, reason, now)
 
     def _count_rejection(self, signal: Signal, reason: RejectReason, now: int) -> None:
         log.warning("signal rejected", signal_id=signal.signal_id, symbol=signal.symbol, reason=str(reason))
         self._metrics.signals_rejected.add(1, {"reason": str(reason)})
         self._count_order(OrderStatus.REJECTED, signal.side, now - signal.ts_decision)
 
-    def _count_outcome(self, signal: Signal, result: OrderResult, position: Position, now: int) -> None:
+    def _count_outcome(self, signal: Signal, applied: AppliedUpdate, now: int) -> None:
+        position = applied.position
         log.info(
             "order outcome recorded",
             signal_id=signal.signal_id,
-            status=str(result.status),
-            position_qty=str(position.qty),
-            realized_pnl=str(position.realized_pnl),
+            status=str(applied.status),
+            fills=len(applied.new_fills),
+            position_qty=None if position is None else str(position.qty),
         )
-        self._count_order(result.status, signal.side, now - signal.ts_decision)
-        for fill in result.fills:
+        if applied.status is not applied.previous_status:
+            self._count_order(applied.status, signal.side, now - signal.ts_decision)
+            if applied.status is OrderStatus.REJECTED:  # the venue's reason is in the order; the label stays fixed
+                log.warning("order rejected by the venue", signal_id=signal.signal_id)
+                self._metrics.signals_rejected.add(1, {"reason": str(RejectReason.VENUE_REJECTED)})
+        for fill in applied.new_fills:
             self._metrics.fills.add(1, {"side": str(fill.side)})
-        self._metrics.observe_position(position)
+        if position is not None:
+            self._metrics.observe_position(position)
 
     def _count_order(self, status: OrderStatus, side: Side, latency_ms: int) -> None:
         self._metrics.orders.add(1, {"status": str(status), "side": str(side)})

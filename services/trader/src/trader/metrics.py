@@ -12,6 +12,7 @@ from opentelemetry.metrics import Counter, Histogram, _Gauge
 
 from algo_common.telemetry import get_meter
 from trader.position import Position
+from trader.trading_state import STATE_LEVEL, TradingState
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,10 @@ class TraderMetrics:
     dependency_errors: Counter
     position_qty: _Gauge
     realized_pnl: _Gauge
+    trading_state: _Gauge
+
+    def observe_state(self, state: TradingState) -> None:
+        self.trading_state.set(STATE_LEVEL[state])
 
     def observe_position(self, position: Position) -> None:
         attributes = {"symbol": position.symbol}
@@ -55,5 +60,9 @@ def trader_metrics() -> TraderMetrics:
         position_qty=meter.create_gauge("trader_position_qty", description="Position held, base asset."),
         realized_pnl=meter.create_gauge(
             "trader_realized_pnl", description="Realized PnL of the symbol, quote asset, fees excluded."
+        ),
+        trading_state=meter.create_gauge(
+            "trader_trading_state",
+            description="Trading state as this replica last read it: 0 ACTIVE, 1 REDUCING, 2 HALTED.",
         ),
     )

@@ -1,7 +1,9 @@
 """The ``orders`` documents: built here (pure), stored by the ledger.
 
 An order's ``_id`` is its ``client_order_id``, which is the signal id: one signal can only ever
-be one order. ``events`` is the append-only history of its status changes.
+be one order. ``events`` is the append-only history of its changes (one entry per status change
+or batch of new fills, see :mod:`trader.order_updates`); ``fill_ids`` the executions it holds;
+``rev`` counts its writes, so a write based on a stale read misses instead of overwriting.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 
 from algo_common.domain.ids import client_order_id
 from algo_common.domain.models import OrderStatus, Signal
-from trader.venues.base import MARKET, OrderRequest, OrderResult
+from trader.venues.base import MARKET, OrderRequest
 
 Document = dict[str, Any]
 ZERO = Decimal(0)
@@ -68,24 +70,8 @@ def _document(
         "created_at": now_ms,
         "updated_at": now_ms,
         "events": [event(status, now_ms, detail)],
-    }
-
-
-def outcome_update(result: OrderResult, now_ms: int, detail: str) -> Document:
-    """The ``$set``/``$push`` that records what the venue did with the order."""
-    filled_qty = sum((f.qty for f in result.fills), ZERO)
-    cum_quote = sum((f.price * f.qty for f in result.fills), ZERO)
-    return {
-        "$set": {
-            "status": str(result.status),
-            "filled_qty": filled_qty,
-            "cum_quote": cum_quote,
-            "avg_price": cum_quote / filled_qty if filled_qty else None,
-            "fee": sum((f.fee for f in result.fills), ZERO),
-            "reject_reason": result.reject_reason,
-            "updated_at": now_ms,
-        },
-        "$push": {"events": event(result.status, now_ms, detail)},
+        "fill_ids": [],
+        "rev": 0,
     }
 
 
@@ -94,6 +80,7 @@ def rejection_update(reason: str, now_ms: int) -> Document:
     return {
         "$set": {"status": str(OrderStatus.REJECTED), "reject_reason": reason, "updated_at": now_ms},
         "$push": {"events": event(OrderStatus.REJECTED, now_ms, reason)},
+        "$inc": {"rev": 1},
     }
 
 

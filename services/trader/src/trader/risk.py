@@ -1,8 +1,12 @@
 """Pre-trade risk checks. Pure: no I/O, time passed in; every refusal has a named reason.
 
-Spot trading is long-only: a SELL can only sell what the position holds (a larger SELL is cut to
-the position, a SELL with no position is refused). A BUY must fit the position limit and the
-cash the account holds, fee included. Every order must fit the notional limit.
+Order of the checks: the trading state (HALTED refuses everything, REDUCING every BUY), the
+signal itself (valid, tradable symbol, not stale), the day's loss (a breached limit refuses and
+makes the executor set HALTED), then the order against the account. Spot trading is long-only:
+a SELL can only sell what the position holds (a larger SELL is cut to the position, a SELL with
+no position is refused). A BUY must fit the position limit and the cash the account holds, fee
+included. Every order must fit the notional limit. The orders-per-minute limit is the last
+check, made atomically in Redis by the executor (:mod:`trader.order_rate`).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from algo_common.domain.models import Side, Signal
+from trader.trading_state import TradingState
 
 ZERO = Decimal(0)
 
@@ -20,6 +25,11 @@ class RejectReason(StrEnum):
     """Why a signal did not become an executed order (``trader_signals_rejected{reason}``)."""
 
     MALFORMED = "malformed"
+    TRADING_HALTED = "trading halted"
+    TRADING_REDUCING = "trading reducing"
+    """REDUCING: an order that would increase a position."""
+    MAX_DAILY_LOSS = "max daily loss"
+    MAX_ORDERS_PER_MINUTE = "max orders per minute"
     INVALID_ORDER = "invalid order"
     UNSUPPORTED_SYMBOL = "unsupported symbol"
     STALE_SIGNAL = "stale signal"
@@ -27,6 +37,8 @@ class RejectReason(StrEnum):
     MAX_ORDER_NOTIONAL = "max order notional"
     MAX_POSITION = "max position"
     INSUFFICIENT_BALANCE = "insufficient balance"
+    VENUE_REJECTED = "venue rejected"
+    """The venue refused the order (its own reason is stored in the order's ``reject_reason``)."""
     POSITION_CHANGED = "position changed"
     """The position moved between the risk check and execution so the order no longer fits."""
 
@@ -38,6 +50,8 @@ class RiskLimits:
     max_order_notional: Decimal
     max_position_qty: Decimal
     stale_signal_ms: int
+    max_daily_loss: Decimal = ZERO
+    """Largest loss of one UTC day (realized P&L minus fees, see :mod:`trader.daily_pnl`); 0: off."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +60,9 @@ class Account:
 
     position_qty: Decimal
     quote_balance: Decimal
+    day_pnl: Decimal = ZERO
+    """Today's realized P&L minus fees (negative: a loss)."""
+    state: TradingState = TradingState.ACTIVE
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +78,9 @@ class RiskDecision:
 
 def check(signal: Signal, account: Account, limits: RiskLimits, now_ms: int) -> RiskDecision:
     """Accept the signal (with the quantity to trade) or name the first rule it breaks."""
-    reason = _check_signal(signal, limits, now_ms)
+    reason = _check_state(signal, account.state) or _check_signal(signal, limits, now_ms)
+    if reason is None and limits.max_daily_loss > ZERO and -account.day_pnl >= limits.max_daily_loss:
+        reason = RejectReason.MAX_DAILY_LOSS
     if reason is not None:
         return RiskDecision(signal.quantity, reason)
     if signal.side is Side.SELL:
@@ -78,6 +97,19 @@ def check(signal: Signal, account: Account, limits: RiskLimits, now_ms: int) -> 
     if signal.side is Side.BUY and notional * (1 + limits.fee_rate) > account.quote_balance:
         return RiskDecision(quantity, RejectReason.INSUFFICIENT_BALANCE)
     return RiskDecision(quantity)
+
+
+def _check_state(signal: Signal, state: TradingState) -> RejectReason | None:
+    return blocked_by_state(signal.side, state)
+
+
+def blocked_by_state(side: Side, state: TradingState) -> RejectReason | None:
+    """Whether the trading state forbids sending an order of ``side`` now (also for a resumed intent)."""
+    if state is TradingState.HALTED:
+        return RejectReason.TRADING_HALTED
+    if state is TradingState.REDUCING and side is Side.BUY:
+        return RejectReason.TRADING_REDUCING
+    return None
 
 
 def _check_signal(signal: Signal, limits: RiskLimits, now_ms: int) -> RejectReason | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 
 import redis.asyncio as aioredis
 from pymongo import AsyncMongoClient
@@ -25,14 +24,20 @@ from algo_common.mongo import Document
 from algo_common.retry import backoff_delay
 from algo_common.runtime import run_service
 from algo_common.streams import SIGNALS_STREAM, TRADER_GROUP, GroupConsumer, StreamEntry
+from trader.consumer import consumer_name
 from trader.decode import decode_entry
 from trader.executor import ExecutionConfig, Executor
-from trader.failpoints import Failpoint, trigger
+from trader.failpoints import Failpoint, arm, trigger
 from trader.ledger import Ledger
 from trader.metrics import TraderMetrics, trader_metrics
+from trader.order_rate import OrderRate
+from trader.pre_trade import Controls
+from trader.reconcile_binance import create_sync
 from trader.risk import RejectReason, RiskLimits
 from trader.settings import TraderSettings
+from trader.trading_state import TradingStateStore
 from trader.venues import create_venue
+from trader.venues.binance.setup import create_binance_venue
 
 log = get_logger(__name__)
 SERVICE = "trader"
@@ -48,15 +53,21 @@ class TraderService:
         self.settings = settings
         self.redis = redis
         self.mongo_client = mongo_client
-        self.consumer_name = settings.consumer_name or socket.gethostname()
+        self.consumer_name = consumer_name(settings.consumer_name)
         self.health = Health(liveness_timeout_s=settings.liveness_timeout_s)
         self.health.add_check("redis", lambda: redis_client.ping(redis))
         self.health.add_check("mongodb", lambda: mongo.ping(mongo_client))
         self.metrics: TraderMetrics = trader_metrics()
-        venue = create_venue(settings.venue, settings.fee_rate, settings.quote_asset)
+        arm(settings.failpoint_hit)
+        venue = create_binance_venue(settings) if settings.venue == "binance" else create_venue(settings, redis)
         db = mongo.get_database(mongo_client, settings.mongo_db)
         self.ledger = Ledger(mongo_client, db, venue.name, settings.quote_asset)
-        self.executor = Executor(self.ledger, venue, _execution_config(settings), self.metrics)
+        controls = Controls(
+            TradingStateStore(redis), OrderRate(redis, settings.max_orders_per_minute), self.consumer_name
+        )
+        self.executor = Executor(self.ledger, venue, _execution_config(settings), self.metrics, controls)
+        self.sync = create_sync(settings, venue, self.ledger, db)  # Binance: reconciliation + user stream
+        self._sync_task: asyncio.Task[None] | None = None
         self._consumer = self._new_consumer()
         self._indexes_ready = False
         self._groups_ready = False
@@ -86,12 +97,21 @@ class TraderService:
             self.health.set_state("consumer", True)
 
     async def close(self) -> None:
+        if self._sync_task is not None:
+            self._sync_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sync_task
+        if self.sync is not None:
+            await self.sync.aclose()
         await self.redis.aclose()
         await self.mongo_client.close()
 
     async def _step(self, stop: asyncio.Event) -> None:
         await self._prepare()
-        for entry in await self._consumer.read():
+        entries = await self._consumer.read()
+        if not entries:
+            await self.executor.pre_trade.state()  # keeps trader_trading_state current while idle
+        for entry in entries:
             if stop.is_set():
                 return  # unhandled entries stay pending for this consumer name
             await self._process(entry)
@@ -104,12 +124,16 @@ class TraderService:
             for position in await self.ledger.positions():
                 self.metrics.observe_position(position)
             self._indexes_ready = True
+        if self.sync is not None and self._sync_task is None:
+            await self.sync.startup()  # before the first signal: repair what the venue did meanwhile
+            self._sync_task = asyncio.create_task(self.sync.run())
         if not self._groups_ready:
             await self._consumer.ensure_groups()
             self._groups_ready = True
 
     async def _process(self, entry: StreamEntry) -> None:
         self.metrics.signals_consumed.add(1)
+        trigger(self.settings.failpoint, Failpoint.AFTER_READ)
         try:
             signal = decode_entry(entry.fields)
         except BadMessage as e:
@@ -122,6 +146,8 @@ class TraderService:
 
     async def _back_off(self, error: Exception, attempt: int, stop: asyncio.Event) -> None:
         dependency = "redis" if isinstance(error, RedisError) else "mongodb"
+        if not isinstance(error, (RedisError, PyMongoError)):
+            dependency = "venue"  # e.g. Binance rate limit, ban or unknown outcome: signals stay pending
         if isinstance(error, RedisError):
             self._groups_ready = False  # a restarted Redis may have lost the group
         self.metrics.dependency_errors.add(1, {"dependency": dependency})
@@ -162,6 +188,7 @@ def _execution_config(settings: TraderSettings) -> ExecutionConfig:
         max_order_notional=settings.max_order_notional,
         max_position_qty=settings.max_position_qty,
         stale_signal_ms=settings.stale_signal_ms,
+        max_daily_loss=settings.max_daily_loss,
     )
     return ExecutionConfig(limits=limits, starting_balance=settings.starting_balance, failpoint=settings.failpoint)
 

@@ -10,16 +10,18 @@ from pydantic_settings import SettingsConfigDict
 
 from algo_common.settings import BaseServiceSettings
 from trader.failpoints import Failpoint
+from trader.venues.binance.settings import BinanceVenueSettings
 
 
-class TraderSettings(BaseServiceSettings):
+class TraderSettings(BinanceVenueSettings, BaseServiceSettings):
     """Venue, fees, risk limits and stream-consumer tuning of the trader."""
 
     model_config = SettingsConfigDict(env_prefix="TRADER_", frozen=True, env_nested_delimiter="__", extra="ignore")
 
     http_port: int = Field(default=8083, ge=0, le=65535, description="Port of /healthcheck and /metrics.")
-    venue: Literal["paper"] = Field(
-        default="paper", description="Where orders execute; only the paper exchange exists in this release."
+    venue: Literal["paper", "binance"] = Field(
+        default="paper",
+        description="Where orders execute: paper (simulated, the default) or binance (spot; TRADER_BINANCE_* keys).",
     )
     quote_asset: str = Field(
         default="USDT",
@@ -56,6 +58,45 @@ class TraderSettings(BaseServiceSettings):
         ge=0,
         description="Reject a signal whose decision time is older than this (ms) when it is first seen; 0 disables.",
     )
+    max_daily_loss: Decimal = Field(
+        default=Decimal("1000"),
+        ge=0,
+        allow_inf_nan=False,
+        description=(
+            "Largest loss of one UTC day: realized P&L minus fees of the day's fills, quote asset (unrealized P&L "
+            "is not counted). Reaching it rejects the order and sets the trading state HALTED; 0 disables."
+        ),
+    )
+    max_orders_per_minute: int = Field(
+        default=60,
+        ge=0,
+        description="Most orders sent in any 60 s window, across all trader replicas (a Redis window); 0 disables.",
+    )
+    paper_slippage_bps: Decimal = Field(
+        default=Decimal("1"),
+        ge=0,
+        lt=10_000,
+        allow_inf_nan=False,
+        description="Paper venue: a fill's price is the book top moved this many basis points against the order.",
+    )
+    paper_price_source: Literal["book", "signal"] = Field(
+        default="book",
+        description=(
+            "Paper venue: fill against the latest book top of market.{SYMBOL} (book), or always at the signal's "
+            "price (signal: deterministic demos and end-to-end tests)."
+        ),
+    )
+    paper_book_scan: int = Field(
+        default=200,
+        ge=1,
+        le=10_000,
+        description="Paper venue: newest market.{SYMBOL} entries searched for the latest book top of an order.",
+    )
+    paper_order_ttl_s: int = Field(
+        default=30 * 86_400,
+        ge=3600,
+        description="Paper venue: how long the venue keeps an order (its idempotency record), in seconds.",
+    )
     claim_idle_ms: int = Field(
         default=30_000,
         ge=0,
@@ -73,6 +114,12 @@ class TraderSettings(BaseServiceSettings):
         default=Failpoint.NONE,
         description=(
             "TEST HOOK ONLY (crash-safety tests, like FoundationDB/TiKV failpoints): exit the process with "
-            "status 137 at this step: none | after_intent | after_outcome | before_ack. Never set in production."
+            "status 137 at this step: none | after_read | after_intent | after_send | after_ack | after_outcome | "
+            "before_ack. Never set in production."
         ),
+    )
+    failpoint_hit: int = Field(
+        default=1,
+        ge=1,
+        description="TEST HOOK ONLY: the failpoint fires the n-th time its step is reached (seeded crash runs).",
     )

@@ -1,9 +1,18 @@
-"""Paper exchange: every market order fills at once, in full, at the signal's price.
+"""Paper exchange: MARKET orders against the live book top, with a durable venue-side record.
 
-The paper venue keeps no state of its own: an execution exists only in the trader's outcome
-transaction (order FILLED + fill + position, committed together). So an order still SUBMITTING
-in MongoDB was never executed, :meth:`PaperVenue.query` answers "never received", and re-running
-:meth:`PaperVenue.submit` is the deterministic, single execution of that order.
+Like a real exchange, the paper venue keeps its own state (in Redis, so it outlives any trader
+process and is shared by every replica), and ``client_order_id`` is its idempotency key:
+
+- ``paper:order:<client order id>``: the venue's answer (status and fills, JSON), written once.
+  A second submit of the same id returns the stored answer and trades nothing; ``query``
+  returns it, so a trader that died after the venue executed finds the execution instead of
+  repeating it.
+- ``paper:base:<SYMBOL>``: the base asset the account holds at the venue, in units of 1e-8
+  (integers, so the Lua arithmetic is exact). A SELL for more than that is REJECTED
+  ("insufficient balance"), as Binance does, so the venue never sells what it does not hold.
+
+Both writes are one Lua script: an order is either executed with its balance change or not at
+all. Prices and fills come from :mod:`trader.venues.paper_fills`.
 """
 
 from __future__ import annotations
@@ -11,48 +20,108 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+import msgspec
+import redis.asyncio as aioredis
+
 from algo_common.clock import now_ms
-from algo_common.domain.ids import fill_id
-from algo_common.domain.models import Fill, OrderStatus
+from algo_common.domain.models import OrderStatus, Side
+from trader.book_top import BookTops
+from trader.failpoints import Failpoint, trigger
 from trader.venues.base import OrderRequest, OrderResult
+from trader.venues.paper_fills import PaperTerms, execute
+
+ORDER_KEY = "paper:order:{}"
+BASE_KEY = "paper:base:{}"
+ATOM = Decimal("0.00000001")
+"""Smallest base quantity the paper venue accepts (Binance's 8 decimals)."""
+
+_EXECUTE_ONCE = """
+local stored = redis.call('GET', KEYS[1])
+if stored then return stored end
+local delta = tonumber(ARGV[3])
+if delta < 0 and tonumber(redis.call('GET', KEYS[2]) or '0') + delta < 0 then
+  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[4])
+  return ARGV[2]
+end
+if delta ~= 0 then redis.call('INCRBY', KEYS[2], ARGV[3]) end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[4])
+return ARGV[1]
+"""
+
+_encoder = msgspec.json.Encoder(decimal_format="string")
+_decoder = msgspec.json.Decoder(OrderResult)
 
 
-def paper_fee(price: Decimal, qty: Decimal, fee_rate: Decimal) -> Decimal:
-    """Fee in the quote asset: price * qty * rate, exact (no rounding)."""
-    return price * qty * fee_rate
+def base_atoms(qty: Decimal) -> int | None:
+    """``qty`` in units of 1e-8; None when it has more decimals than that."""
+    atoms = qty / ATOM
+    return int(atoms) if atoms == atoms.to_integral_value() else None
 
 
 class PaperVenue:
-    """Simulated spot venue with a flat fee rate charged in the quote asset."""
+    """Simulated spot venue on Redis: idempotent by client order id, fills against the book top."""
 
-    def __init__(self, fee_rate: Decimal, fee_asset: str, clock: Callable[[], int] = now_ms) -> None:
-        self._fee_rate = fee_rate
-        self._fee_asset = fee_asset
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        terms: PaperTerms,
+        books: BookTops,
+        *,
+        order_ttl_s: int = 30 * 86_400,
+        failpoint: Failpoint = Failpoint.NONE,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
+        self._redis = redis
+        self._terms = terms
+        self._books = books
+        self._ttl_s = order_ttl_s
+        self._failpoint = failpoint
         self._clock = clock
+        self._script = redis.register_script(_EXECUTE_ONCE)
 
     @property
     def name(self) -> str:
         return "paper"
 
     async def submit(self, order: OrderRequest) -> OrderResult:
-        fill = Fill(
-            fill_id=fill_id(order.client_order_id, 1),
-            client_order_id=order.client_order_id,
-            symbol=order.symbol,
-            side=order.side,
-            price=order.price,
-            qty=order.quantity,
-            fee=paper_fee(order.price, order.quantity, self._fee_rate),
-            fee_asset=self._fee_asset,
-            ts=self._clock(),
+        stored = await self._redis.get(ORDER_KEY.format(order.client_order_id))
+        if stored is not None:
+            return _decoder.decode(stored)
+        top = await self._books.latest(order.symbol) if self._terms.use_book else None
+        result = execute(order, top, self._terms, self._clock())
+        executed = sum((fill.qty for fill in result.fills), Decimal(0))
+        atoms = base_atoms(executed)
+        if atoms is None:
+            result = _rejected(order, f"quantity {executed} has more than 8 decimals")
+            atoms = 0
+        refused = _rejected(order, "insufficient balance")
+        reply = await self._script(
+            keys=[ORDER_KEY.format(order.client_order_id), BASE_KEY.format(order.symbol)],
+            args=[
+                _encoder.encode(result),
+                _encoder.encode(refused),
+                -atoms if order.side is Side.SELL else atoms,
+                self._ttl_s,
+            ],
         )
-        return OrderResult(
-            client_order_id=order.client_order_id,
-            status=OrderStatus.FILLED,
-            fills=(fill,),
-            detail="paper fill at the signal price",
-        )
+        trigger(self._failpoint, Failpoint.AFTER_SEND)
+        return _decoder.decode(reply)
 
     async def query(self, client_order_id: str) -> OrderResult | None:
-        """Always None: a paper order that is not recorded as executed was never executed."""
-        return None
+        """The venue's record of the order; None when it never received it."""
+        stored = await self._redis.get(ORDER_KEY.format(client_order_id))
+        return None if stored is None else _decoder.decode(stored)
+
+    async def base_balance(self, symbol: str) -> Decimal:
+        """Base asset held at the venue for ``symbol`` (the venue's view of the position)."""
+        raw = await self._redis.get(BASE_KEY.format(symbol))
+        return Decimal(int(raw or 0)) * ATOM
+
+
+def _rejected(order: OrderRequest, reason: str) -> OrderResult:
+    return OrderResult(
+        client_order_id=order.client_order_id,
+        status=OrderStatus.REJECTED,
+        reject_reason=reason,
+        detail=f"paper: {reason}",
+    )
