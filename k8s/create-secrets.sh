@@ -2,9 +2,10 @@
 # Create the two Secrets the plain manifests expect (random passwords and MongoDB keyfile), once per
 # cluster; re-running keeps existing Secrets, because the MongoDB users and Redis data live in the PVCs.
 #   k8s/create-secrets.sh [NAMESPACE]      (default namespace: algo-trade)
+#   MONGODB_MEMBERS=1 k8s/create-secrets.sh  for a one-member replica set (values-dev.yaml; the Tiltfile does)
 set -euo pipefail
 NS="${1:-algo-trade}"
-MEMBERS=3   # mongodb.replicas of the rendered manifests
+MEMBERS="${MONGODB_MEMBERS:-3}"   # mongodb.replicas (3 in the rendered manifests)
 
 random() { LC_ALL=C tr -dc 'A-Za-z0-9' < /dev/urandom 2> /dev/null | head -c "$1" || true; }  # tr ends on SIGPIPE
 exists() { kubectl -n "$NS" get secret "$1" > /dev/null 2>&1; }

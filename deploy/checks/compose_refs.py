@@ -1,8 +1,9 @@
 """Cross-references of compose.yaml that its JSON schema cannot see.
 
 Reads compose.yaml as JSON on stdin (run.sh converts it) and checks: every ``depends_on`` names a
-service, every named volume is declared, every bind-mount source, build context and Dockerfile exists,
-and no service publishes a port another already publishes. Prints one line per problem; exit 1 if any.
+service, every named volume is declared, every bind-mount source, build context, Dockerfile and the
+service a MODULE build arg names exists, and no service publishes a port another already publishes.
+Prints one line per problem; exit 1 if any.
 Usage: ``python -c '<yaml to json>' < compose.yaml | python3 deploy/checks/compose_refs.py [ROOT]``.
 """
 
@@ -38,7 +39,11 @@ def _build(name: str, service: dict[str, Any], root: Path) -> list[str]:
         return []
     context = root / (build if isinstance(build, str) else build.get("context", "."))
     dockerfile = context / ("Dockerfile" if isinstance(build, str) else build.get("dockerfile", "Dockerfile"))
-    return [] if dockerfile.is_file() else [f"{name}: Dockerfile {dockerfile} does not exist"]
+    found = [] if dockerfile.is_file() else [f"{name}: Dockerfile {dockerfile} does not exist"]
+    module = "" if isinstance(build, str) else str(build.get("args", {}).get("MODULE", ""))
+    if not (context / "services" / module / "src" / module).is_dir():
+        found.append(f"{name}: build arg MODULE={module!r} is not a service under services/")
+    return found
 
 
 def _host_ports(services: dict[str, dict[str, Any]]) -> list[str]:

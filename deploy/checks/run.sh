@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Offline checks of the Dockerfiles, the Helm chart, the plain manifests, compose.yaml and skaffold.yaml:
+# Offline checks of the Dockerfile, the Helm chart (and its custom resources), the plain manifests, the alert
+# rules and their unit tests, the Grafana dashboard's PromQL, compose.yaml, skaffold.yaml and the Tiltfile:
 # no cluster, no Docker engine.
 # Run by `./dev test` (which installs the tools into .run/tools first); exits non-zero when any check fails,
 # after running all of them. Tools: helm (.run/tools/bin), kubernetes-validate, checkov, hadolint,
-# check-jsonschema, yamllint (.run/tools/deploy-venv); promtool (Debian prometheus); node (optional) for the
-# MongoDB bootstrap script.
+# check-jsonschema, yamllint, starlark-pyo3, cloudcoil CRD models (.run/tools/deploy-venv); promtool (Debian
+# prometheus); node (optional) for the MongoDB bootstrap script.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -13,8 +14,12 @@ HELM="$TOOLS/bin/helm"
 VENV="$TOOLS/deploy-venv/bin"
 CHART=charts/algo-trade
 KUBE_VERSION=1.32.0
-DOCKERFILES=(services/*/Dockerfile)
+DOCKERFILES=(Dockerfile)
 VALUES=("" "$CHART/values-dev.yaml" "$CHART/values-production.yaml")
+ALERTS="$CHART/files/prometheus/alerts.yaml"
+DASHBOARDS=("$CHART"/files/dashboards/*.json)
+# Custom resources render only where their API exists (ServiceMonitor, PrometheusRule) or when enabled (KEDA).
+CRD_APIS=(--api-versions monitoring.coreos.com/v1 --api-versions keda.sh/v1alpha1)
 
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
@@ -59,6 +64,19 @@ refs() { # refs FILE SCRIPT: YAML -> JSON (PyYAML of the tools venv) -> a cross-
     | python3 "$2" .
 }
 
+rendered_rules() { # the groups of every rendered PrometheusRule as one rule file -> promtool check rules
+  "$VENV/python" -c 'import json, sys, yaml
+docs = [d for f in sys.argv[1:] for d in yaml.safe_load_all(open(f)) if d and d["kind"] == "PrometheusRule"]
+assert docs, "no PrometheusRule rendered"
+json.dump({"groups": [g for d in docs for g in d["spec"]["groups"]]}, sys.stdout)' "$@" > "$WORK/rendered-rules.yaml"
+  promtool check rules "$WORK/rendered-rules.yaml"
+}
+
+dashboard_promql() { # every dashboard expression as a recording rule -> promtool check rules
+  python3 deploy/checks/dashboard_rules.py "${DASHBOARDS[@]}" > "$WORK/dashboard-rules.yaml"
+  promtool check rules "$WORK/dashboard-rules.yaml"
+}
+
 bootstrap_syntax() {
   if command -v node > /dev/null; then
     node --check "$CHART/files/mongodb/bootstrap.js"
@@ -78,20 +96,29 @@ check "values.schema.json is a valid JSON schema" "$VENV/check-jsonschema" --che
 check "yamllint (chart values, Chart.yaml, kind config, compose)" "$VENV/yamllint" --strict \
   -d "{extends: relaxed, rules: {line-length: {max: 120}}}" \
   "$CHART/Chart.yaml" "$CHART"/values*.yaml k8s/kind-cluster.yaml k8s/manifests/00-namespace.yaml compose.yaml \
-  skaffold.yaml \
-  deploy/compose
+  skaffold.yaml "$ALERTS" deploy/checks/alerts*_test.yaml deploy/compose
 for file in "${VALUES[@]}"; do
   name="$(values_name "$file")"
   check "helm lint --strict ($name)" lint "$file"
-  check "helm template ($name)" render "$file" "$WORK/$name" --api-versions monitoring.coreos.com/v1
+  check "helm template ($name)" render "$file" "$WORK/$name" "${CRD_APIS[@]}"
   check "kubernetes-validate --strict -k $KUBE_VERSION ($name)" validate "$WORK/$name"
 done
+check "helm template (values-production.yaml, trader.keda.enabled)" render "$CHART/values-production.yaml" \
+  "$WORK/keda.yaml" "${CRD_APIS[@]}" --set trader.keda.enabled=true
+check "kubernetes-validate --strict -k $KUBE_VERSION (KEDA render)" validate "$WORK/keda.yaml"
+check "custom resources against their CRD models (ServiceMonitor, PrometheusRule, ScaledObject)" \
+  "$VENV/python" deploy/checks/crds.py --expect ServiceMonitor,PrometheusRule,ScaledObject,TriggerAuthentication \
+  "$WORK/values.yaml" "$WORK/values-dev.yaml" "$WORK/values-production.yaml" "$WORK/keda.yaml"
+check "promtool check rules ($ALERTS)" promtool check rules "$ALERTS"
+check "promtool test rules (deploy/checks/alerts*_test.yaml)" promtool test rules deploy/checks/alerts*_test.yaml
+check "promtool check rules (rendered PrometheusRule)" rendered_rules "$WORK/values.yaml"
+check "promtool check rules (every PromQL expression of ${DASHBOARDS[*]})" dashboard_promql
 check "checkov kubernetes (default, dev, production renders)" "$VENV/checkov" --framework kubernetes \
   --config-file deploy/checks/.checkov.yaml -f "$WORK/values.yaml" -f "$WORK/values-dev.yaml" \
   -f "$WORK/values-production.yaml"
-check "checkov dockerfile (${#DOCKERFILES[@]} Dockerfiles)" "$VENV/checkov" --framework dockerfile \
+check "checkov dockerfile (${DOCKERFILES[*]})" "$VENV/checkov" --framework dockerfile \
   --config-file deploy/checks/.checkov.yaml "${DOCKERFILES[@]/#/-f}"
-check "hadolint (${#DOCKERFILES[@]} Dockerfiles)" "$VENV/hadolint" --no-color "${DOCKERFILES[@]}"
+check "hadolint (${DOCKERFILES[*]})" "$VENV/hadolint" --no-color "${DOCKERFILES[@]}"
 check "k8s/manifests are current (re-render and diff)" env HELM="$HELM" deploy/checks/render-k8s.sh --check
 check "MongoDB bootstrap.js parses" bootstrap_syntax
 check "compose.yaml against the compose-spec schema" "$VENV/check-jsonschema" --builtin-schema vendor.compose-spec \
@@ -101,8 +128,10 @@ check "compose.yaml cross-references (depends_on, volumes, builds, ports)" refs 
 check "promtool check config (compose Prometheus)" promtool check config deploy/compose/prometheus.yml
 check "skaffold.yaml against deploy/checks/skaffold.schema.json" "$VENV/check-jsonschema" \
   --schemafile deploy/checks/skaffold.schema.json skaffold.yaml
-check "skaffold.yaml cross-references (chart, values, Dockerfiles, images)" refs skaffold.yaml \
+check "skaffold.yaml cross-references (chart, values, Dockerfile, build args, images)" refs skaffold.yaml \
   deploy/checks/skaffold_refs.py
+check "Tiltfile under Starlark with stub builtins (builds, chart, resources, port forwards)" env HELM="$HELM" \
+  "$VENV/python" deploy/checks/tiltfile.py
 
 if [ "${#failed[@]}" -gt 0 ]; then
   say "${#failed[@]} deploy check(s) failed: ${failed[*]}"

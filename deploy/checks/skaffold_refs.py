@@ -1,8 +1,8 @@
 """Cross-references of skaffold.yaml that its JSON schema cannot see.
 
 Reads skaffold.yaml as JSON on stdin (run.sh converts it) and checks: the chart, values files, build
-contexts and Dockerfiles exist, and every built image is handed to the chart through a
-``setValueTemplates`` entry (else the cluster would run an old image). Exit 1 on any problem.
+contexts, Dockerfiles and the service a MODULE build arg names exist, and every built image is handed to the
+chart through a ``setValueTemplates`` entry (else the cluster would run an old image). Exit 1 on any problem.
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ def problems(config: dict[str, Any], root: Path) -> list[str]:
         context = root / artifact["context"]
         if not (context / artifact["docker"]["dockerfile"]).is_file():
             found.append(f"{artifact['image']}: Dockerfile {artifact['docker']['dockerfile']} does not exist")
+        module = artifact["docker"].get("buildArgs", {}).get("MODULE", "")
+        if not (context / "services" / module / "src" / module).is_dir():
+            found.append(f"{artifact['image']}: build arg MODULE={module!r} is not a service under services/")
     for release in config["manifests"]["helm"]["releases"]:
         paths = [release["chartPath"], *release.get("valuesFiles", [])]
         found += [f"{release['name']}: {path} does not exist" for path in paths if not (root / path).exists()]

@@ -176,6 +176,7 @@ class Pipeline:
             env |= {"COLLECTOR_WS_BASE_URL": ws, "COLLECTOR_REST_BASE_URL": rest}
         elif name == "processor":
             env |= {
+                "PROCESSOR_REST_BASE_URL": PRODUCTION_REST if o.live else self.sim_url,  # the warm-up backfill
                 "PROCESSOR_INTERVAL": o.interval,
                 "PROCESSOR_FAST_PERIOD": str(o.fast),
                 "PROCESSOR_SLOW_PERIOD": str(o.slow),

@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings
 from collector.settings import CollectorSettings
 from exchange_sim.settings import SimSettings
 from processor.settings import ProcessorSettings
-from tests.deploy.chart import PIPELINE, VALUES_FILES, Rendered, render
+from tests.deploy.chart import PIPELINE, VALUES_FILES, Rendered, RenderError, render, render_text
 from trader.settings import TraderSettings
 
 VALUES = pytest.mark.parametrize("values", list(VALUES_FILES.values()), ids=list(VALUES_FILES))
@@ -24,8 +24,11 @@ SETTINGS: dict[str, type[BaseSettings]] = {
     "trader": TraderSettings,
     "exchange-sim": SimSettings,
 }
-PENDING = {"TRADER_BINANCE_API_KEY", "TRADER_BINANCE_API_SECRET"}
-"""Mounted by the chart for the Binance venue that issue 7 adds to the trader's settings."""
+BINANCE_KEYS = {"TRADER_BINANCE_API_KEY", "TRADER_BINANCE_API_SECRET", "TRADER_BINANCE_PRIVATE_KEY"}
+"""Mounted by the chart from trader.binance.existingSecret for the trader's Binance venue (issue 7); checked
+against the venue's settings by test_binance_keys_are_settings_of_the_binance_venue, so the general test
+below does not depend on the order in which the chart and the venue land."""
+PENDING = BINANCE_KEYS
 SECRET_NAME = re.compile(r"(PASSWORD|SECRET|TOKEN|API_KEY|AUTH|KEYFILE|REDIS_URL|MONGO_URI)$")
 CREDENTIALS_IN_URL = re.compile(r"://[^/@\s]*:[^/@\s]+@")
 
@@ -190,3 +193,52 @@ def test_external_databases_come_from_their_secrets_only() -> None:
     assert rendered.workloads_of("mongodb") == rendered.workloads_of("redis") == []
     assert refs["TRADER_MONGO_URI"]["secretKeyRef"] == {"name": "ext-mongo", "key": "mongodb-uri"}
     assert refs["TRADER_REDIS_URL"]["secretKeyRef"] == {"name": "ext-redis", "key": "redis-url"}
+
+
+def test_binance_keys_are_settings_of_the_binance_venue() -> None:
+    # arrange
+    pytest.importorskip("trader.venues.binance.settings", reason="the trader's Binance venue is not there yet")
+    known = {"TRADER_" + field.upper() for field in TraderSettings.model_fields}
+    # act / assert
+    assert known >= BINANCE_KEYS
+
+
+@pytest.mark.parametrize(
+    ("sets", "expected"),
+    [
+        ((), {"TRADER_BINANCE_API_KEY": "api-key", "TRADER_BINANCE_API_SECRET": "api-secret"}),
+        (
+            ("trader.binance.apiSecretKey=", "trader.binance.privateKeyKey=ed25519.pem"),
+            {"TRADER_BINANCE_API_KEY": "api-key", "TRADER_BINANCE_PRIVATE_KEY": "ed25519.pem"},
+        ),
+    ],
+    ids=["hmac", "ed25519"],
+)
+def test_binance_keys_come_only_from_the_named_secret(sets: tuple[str, ...], expected: dict[str, str]) -> None:
+    # arrange / act
+    rendered = render(None, "trader.binance.existingSecret=binance-keys", *sets)
+    trader = next(c for c in rendered.containers() if c.component == "trader")
+    _, refs = rendered.environment(trader)
+    binance = {name: ref["secretKeyRef"] for name, ref in refs.items() if name.startswith("TRADER_BINANCE_")}
+    # assert
+    assert binance == {name: {"name": "binance-keys", "key": key} for name, key in expected.items()}
+
+
+def test_without_a_named_secret_no_binance_key_is_mounted() -> None:
+    # arrange / act
+    rendered = render(None)
+    trader = next(c for c in rendered.containers() if c.component == "trader")
+    plain, refs = rendered.environment(trader)
+    # assert
+    assert not [name for name in {*plain, *refs} if name.startswith("TRADER_BINANCE_")]
+
+
+@pytest.mark.parametrize("sets", [(), ("trader.binance.privateKeyKey=pem",)], ids=["neither", "both"])
+def test_binance_needs_exactly_one_of_the_hmac_secret_or_the_private_key(sets: tuple[str, ...]) -> None:
+    # arrange
+    base: tuple[str, ...] = ("trader.binance.existingSecret=binance-keys",)
+    if not sets:
+        base += ("trader.binance.apiSecretKey=",)
+    # act / assert
+    with pytest.raises(RenderError, match="exactly one of apiSecretKey"):
+        render_text(None, (*base, *sets))

@@ -73,6 +73,8 @@ def test_a_symbol_in_two_shards_is_refused(tmp_path: Path) -> None:
         ("processor.config.MONGO_URI=mongodb://u:p@h", "MONGO_URI"),
         ("mongodb.replicas=2", "mongodb.replicas"),
         ("mongodb.enabled=false", "externalMongodb.existingSecret"),
+        ("trader.keda.minReplicaCount=0", "minReplicaCount"),
+        ("trader.keda.redisAddress=redis://:pw@redis:6379", "redisAddress"),
     ],
 )
 def test_the_values_schema_refuses_unsafe_values(setting: str, message: str) -> None:
@@ -186,16 +188,47 @@ def _egress_ports(policy: Manifest) -> set[int]:
     return {p["port"] for rule in rules if any("ipBlock" in peer for peer in rule["to"]) for p in rule["ports"]}
 
 
-def test_only_collector_and_trader_reach_binance() -> None:
-    # arrange / act
-    rendered = render(None)
+@pytest.mark.parametrize(
+    ("sets", "processor_ports"),
+    [((), {443}), (("processor.config.BACKFILL=false",), set())],
+    ids=["backfill", "no-backfill"],
+)
+def test_only_what_calls_binance_reaches_it(sets: tuple[str, ...], processor_ports: set[int]) -> None:
+    # arrange / act: the processor calls Binance REST only for its warm-up backfill
+    rendered = render(None, *sets)
     ports = {
         name: _egress_ports(rendered.named("NetworkPolicy", f"algo-trade-{name}"))
         for name in ("collector", "processor", "trader")
     }
     # assert
-    assert ports == {"collector": {443, 9443}, "processor": set(), "trader": {443}}
+    assert ports == {"collector": {443, 9443}, "processor": processor_ports, "trader": {443}}
     assert rendered.named("NetworkPolicy", "algo-trade-redis")["spec"]["egress"] == []
+
+
+def test_with_the_simulator_collector_and_processor_reach_it_and_only_they() -> None:
+    # arrange / act
+    rendered = render(DEV_VALUES)
+    sim_ingress = rendered.named("NetworkPolicy", "algo-trade-exchange-sim")["spec"]["ingress"]
+    processor_config = rendered.named("ConfigMap", "algo-trade-processor")["data"]
+
+    def reaches_sim(name: str) -> bool:
+        egress = rendered.named("NetworkPolicy", f"algo-trade-{name}")["spec"]["egress"]
+        return any(
+            peer.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/component") == "exchange-sim"
+            and {"protocol": "TCP", "port": 9900} in rule["ports"]
+            for rule in egress
+            for peer in rule["to"]
+        )
+
+    # assert
+    assert processor_config["PROCESSOR_REST_BASE_URL"] == "http://algo-trade-exchange-sim:9900"
+    assert {name: reaches_sim(name) for name in ("collector", "processor", "trader")} == {
+        "collector": True,
+        "processor": True,
+        "trader": False,
+    }
+    allowed = {peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"] for peer in sim_ingress[0]["from"]}
+    assert allowed == {"collector", "processor"}
 
 
 def test_service_monitors_render_only_where_the_operator_api_exists() -> None:

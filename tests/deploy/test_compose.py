@@ -50,3 +50,38 @@ def test_the_collector_reads_the_simulator_and_every_service_shares_one_database
     # assert
     assert collector["COLLECTOR_WS_BASE_URL"] == "ws://exchange-sim:9900"
     assert uris == {"mongodb://mongodb:27017/?replicaSet=rs0"}
+
+
+def _mounts(service: dict[str, Any]) -> dict[str, str]:
+    """Container path -> host path (relative to the repository root) of a service's bind mounts."""
+    mounts = {}
+    for volume in service.get("volumes", []):
+        source, target = volume.split(":")[:2]
+        if source.startswith("./"):
+            mounts[target] = source.removeprefix("./")
+    return mounts
+
+
+def test_prometheus_loads_the_chart_alert_rules(compose: dict[str, Any]) -> None:
+    # arrange
+    mounts = _mounts(compose["prometheus"])
+    config_host = ROOT / mounts["/etc/prometheus/prometheus.yml"]
+    # act: each rule_files pattern, relative to the config file in the container, resolved on the host
+    loaded = set()
+    for pattern in load_yaml(config_host)["rule_files"]:
+        container_dir, _, glob = f"/etc/prometheus/{pattern}".rpartition("/")
+        loaded |= {p.relative_to(ROOT).as_posix() for p in (ROOT / mounts[container_dir]).glob(glob)}
+    # assert
+    assert loaded == {"charts/algo-trade/files/prometheus/alerts.yaml"}
+
+
+def test_grafana_provisions_the_chart_dashboard(compose: dict[str, Any]) -> None:
+    # arrange
+    mounts = _mounts(compose["grafana"])
+    provisioning = ROOT / mounts["/etc/grafana/provisioning"]
+    # act
+    providers = load_yaml(provisioning / "dashboards" / "dashboards.yaml")["providers"]
+    folders = {mounts[p["options"]["path"]] for p in providers}
+    # assert
+    assert folders == {"charts/algo-trade/files/dashboards"}
+    assert list((ROOT / "charts/algo-trade/files/dashboards").glob("*.json"))

@@ -45,7 +45,12 @@ def pipeline(redis_url: str, mongo_uri: str, tmp_path: Path) -> Iterator[Pipelin
         mongo_uri=mongo_uri,
         extra_env={
             "exchange-sim": {"SIM_MODE": "path", "SIM_RATE": "200", "SIM_STEPS_PER_BAR": "5"},
-            "trader": {"TRADER_FEE_RATE": str(FEE_RATE)},
+            # fills at the signal's price, so the ledger's figures follow from the scripted closes alone
+            "trader": {
+                "TRADER_FEE_RATE": str(FEE_RATE),
+                "TRADER_PAPER_PRICE_SOURCE": "signal",
+                "TRADER_PAPER_SLIPPAGE_BPS": "0",
+            },
         },
     )
     running = Pipeline(options)

@@ -139,11 +139,21 @@ imagePullSecrets:
 
 {{/* Container-level security: read-only root, no privilege escalation, no capabilities. */}}
 {{- define "algo-trade.containerSecurity" -}}
+{{- include "algo-trade.containerSecurityOf" (dict "readOnly" true) }}
+{{- end }}
+
+{{/* The same for a service container: its root filesystem is writable only for Tilt's live update
+(development.writableRootFilesystem, never in production). */}}
+{{- define "algo-trade.serviceContainerSecurity" -}}
+{{- include "algo-trade.containerSecurityOf" (dict "readOnly" (not .Values.development.writableRootFilesystem)) }}
+{{- end }}
+
+{{- define "algo-trade.containerSecurityOf" -}}
 securityContext:
   runAsNonRoot: true
   runAsUser: 10001
   runAsGroup: 10001
-  readOnlyRootFilesystem: true
+  readOnlyRootFilesystem: {{ .readOnly }}
   allowPrivilegeEscalation: false
   privileged: false
   capabilities:

@@ -84,7 +84,7 @@ spec:
           {{- include "algo-trade.httpProbes" .probes | nindent 10 }}
           resources:
             {{- toYaml .values.resources | nindent 12 }}
-          {{- include "algo-trade.containerSecurity" $root | nindent 10 }}
+          {{- include "algo-trade.serviceContainerSecurity" $root | nindent 10 }}
           volumeMounts:
             - name: tmp
               mountPath: /tmp

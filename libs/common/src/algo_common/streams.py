@@ -7,6 +7,7 @@ keyed by the deterministic ids every message carries.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -16,6 +17,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
 from algo_common.domain.models import MarketEvent, Signal
+from algo_common.lease import Fence, LeaseLost
 
 SIGNALS_STREAM = "trade_signals_stream"
 PROCESSOR_GROUP = "processor"
@@ -31,6 +33,16 @@ _signal_decoder = msgspec.json.Decoder(Signal)
 _PUBLISH_ONCE = """
 if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then
   return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 3))
+end
+return false
+"""
+
+# The same, fenced: nothing is written unless the lease KEYS[3] still holds the writer's token
+# ARGV[1]; 0 (not false) tells a refused writer apart from a duplicate.
+_PUBLISH_ONCE_FENCED = """
+if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[3]) then
+  return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 4))
 end
 return false
 """
@@ -89,12 +101,23 @@ async def publish_once(
     fields: dict[bytes, bytes],
     maxlen: int,
     dedupe_ttl_s: int = 7 * 24 * 3600,
+    fence: Fence | None = None,
 ) -> bytes | None:
-    """XADD unless ``dedupe_key`` was published before; returns the entry id or None (duplicate)."""
+    """XADD unless ``dedupe_key`` was published before; returns the entry id or None (duplicate).
+
+    With ``fence``, the lease check and the write are one atomic step: :class:`LeaseLost` when
+    the lease no longer holds the fence's token (nothing is written).
+    """
     args: list[bytes | str | int] = [maxlen, dedupe_ttl_s]
     for key, value in fields.items():
         args.extend((key, value))
-    result = await redis.eval(_PUBLISH_ONCE, 2, stream, f"published:{dedupe_key}", *args)
+    marker = f"published:{dedupe_key}"
+    if fence is None:
+        result = await redis.eval(_PUBLISH_ONCE, 2, stream, marker, *args)
+    else:
+        result = await redis.eval(_PUBLISH_ONCE_FENCED, 3, stream, marker, fence.key, fence.token, *args)
+        if result == 0:
+            raise LeaseLost(fence.key)
     return result if isinstance(result, bytes) else None
 
 
@@ -107,11 +130,28 @@ async def ensure_group(redis: aioredis.Redis, stream: str, group: str) -> None:
             raise
 
 
+async def claim_pending(redis: aioredis.Redis, stream: str, group: str, consumer: str, count: int = 1000) -> int:
+    """Make ``consumer`` the owner of every entry of ``stream`` pending in ``group`` (XAUTOCLAIM, idle 0).
+
+    For a consumer that has just become the only one allowed to handle ``stream`` (a lease): what
+    the previous one read but never acked is then re-read as this consumer's own pending entries.
+    """
+    cursor: bytes | str = b"0-0"
+    claimed = 0
+    while True:
+        reply = await redis.xautoclaim(stream, group, consumer, min_idle_time=0, start_id=cursor, count=count)
+        cursor, messages = reply[0], reply[1]
+        claimed += len(messages)
+        if cursor in (b"0-0", "0-0"):
+            return claimed
+
+
 class GroupConsumer:
     """One consumer of a group over one or more streams.
 
     :meth:`read` first returns this consumer's own pending entries (left by an earlier run with
-    the same name), then entries other consumers left idle longer than ``claim_idle_ms``, then
+    the same name), then entries other consumers left idle longer than ``claim_idle_ms`` (looked
+    for at most every ``reclaim_every_s``: a busy consumer saves that round trip per read), then
     new ones. Call :meth:`ack` only after an entry's effects are durable.
     """
 
@@ -125,6 +165,7 @@ class GroupConsumer:
         count: int = 100,
         block_ms: int = 1000,
         claim_idle_ms: int = 30_000,
+        reclaim_every_s: float = 0.0,
     ) -> None:
         self._redis = redis
         self.streams = list(streams)
@@ -133,6 +174,8 @@ class GroupConsumer:
         self._count = count
         self._block_ms = block_ms
         self._claim_idle_ms = claim_idle_ms
+        self._reclaim_every_s = reclaim_every_s  # 0: before every read of new entries
+        self._next_reclaim = 0.0
         self._own_pending_done = False
         self._claim_cursor: dict[str, bytes] = dict.fromkeys(self.streams, b"0-0")
 
@@ -146,9 +189,11 @@ class GroupConsumer:
             if entries:
                 return entries
             self._own_pending_done = True
-        claimed = await self.reclaim()
-        if claimed:
-            return claimed
+        if time.monotonic() >= self._next_reclaim:
+            self._next_reclaim = time.monotonic() + self._reclaim_every_s
+            claimed = await self.reclaim()
+            if claimed:
+                return claimed
         return await self._read_from(">", block=True)
 
     async def reclaim(self) -> list[StreamEntry]:
