@@ -1,16 +1,20 @@
 """Trader speed: signal published -> order acknowledged (paper), p50/p99, and signals/s per replica.
 
 Trader replicas run as separate processes (``python -m bench.bench_trader --replica``), each the
-real ``TraderService`` main loop on the paper venue, in consumer group ``trader``. The only
-addition is a timestamp (``time.time_ns``) taken when ``Executor.handle`` returns, i.e. when the
-venue's answer is durable in MongoDB (what makes the entry safe to XACK); the replica writes
-those stamps to a file when it stops. The publisher stamps each signal just before its
-``publish_once`` (the processor's call). Latency = the two stamps' difference (one clock).
+real ``TraderService`` main loop on the paper venue, in consumer group ``trader``. Added: a
+timestamp (``time.time_ns``) taken when ``Executor.handle`` returns, i.e. when the venue's
+answer is durable in MongoDB (what makes the entry safe to XACK), and a
+:class:`bench.trader_probe.Probe` that counts each signal's MongoDB commands and Redis round
+trips and times its steps; the replica writes those records to a file when it stops. The
+publisher stamps each signal just before its ``publish_once`` (the processor's call). Latency =
+the two stamps' difference (one clock). The output adds, over the measured signals, the round
+trips per signal by command (explaining the latency whatever the servers' speed) and p50/p99 per
+step (``delivery``: publish to the entry reaching the trader, queueing included).
 
 - latency: signals published open-loop at ``RATE`` per second, p50/p99/max over ``LATENCY_N``
   (after ``WARMUP`` unmeasured ones);
 - throughput: ``BURST_N`` signals published at once, signals/s = count / (last done - first published);
-- both with one replica, then two replicas in one group.
+- both with one replica, then two replicas in one group (``BENCH_TRADER_REPLICAS=1`` for one only).
 
 Signals cycle over four symbols (BUYs of 0.001 at 100, limits out of the way) so two replicas
 mostly update different positions. Redis and MongoDB: ``REDIS_URL`` / ``MONGO_URI`` when set,
@@ -31,6 +35,7 @@ import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import redis.asyncio as aioredis
 from pymongo.asynchronous.collection import AsyncCollection
@@ -41,6 +46,7 @@ from algo_common.domain.models import Side, Signal
 from algo_common.mongo import Document
 from algo_common.streams import SIGNALS_STREAM, encode_signal, publish_once
 from algo_trade.servers import LocalServer, mongo_server, redis_server
+from bench.trader_probe import Probe, Record, summarize
 
 SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT")
 RATE = 10
@@ -49,6 +55,8 @@ LATENCY_N = 300
 BURST_N = 500
 TARGET_P99_MS = 3.0
 OUT_ENV = "BENCH_TRADER_OUT"
+"""Set in each replica's environment: where it writes its records. ``BENCH_TRADER_REPLICAS`` (default
+``1,2``) chooses the replica counts measured."""
 
 
 def _signal(n: int) -> Signal:
@@ -77,26 +85,34 @@ def _signal(n: int) -> Signal:
 
 
 def replica() -> None:
-    """One trader replica whose executor stamps each handled signal; stamps are written on SIGTERM."""
+    """One trader replica whose executor stamps each handled signal; stamps are written on SIGTERM.
+
+    A :class:`bench.trader_probe.Probe` also counts each signal's round trips and times its steps.
+    """
     from algo_common.settings import load_settings  # noqa: PLC0415 - replica-only imports
     from trader.service import TraderService  # noqa: PLC0415
     from trader.settings import TraderSettings  # noqa: PLC0415
 
-    async def main() -> dict[str, int]:
+    probe = Probe()
+    probe.install()
+
+    async def main() -> dict[str, Record]:
         service = TraderService.create(load_settings(TraderSettings))
-        done: dict[str, int] = {}
-        handle = service.executor.handle
+        executor = service.executor
+        probe.attach({"ledger": service.ledger, "pre_trade": executor.pre_trade, "venue": executor._venue})
+        handle = executor.handle
 
-        async def stamped(sig: Signal) -> None:
-            await handle(sig)
-            done[sig.signal_id] = time.time_ns()
+        async def stamped(sig: Signal, *args: Any, **kwargs: Any) -> None:
+            await handle(sig, *args, **kwargs)
+            probe.stamp("done", time.time_ns())
 
-        service.executor.handle = stamped  # type: ignore[method-assign,assignment]
+        executor.handle = stamped  # type: ignore[method-assign,assignment]
+        service._process = probe.wrap_process(service._process)  # type: ignore[method-assign,assignment]
         stop = asyncio.Event()
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
         await service.main(stop)
         await service.close()
-        return done
+        return probe.records
 
     Path(os.environ[OUT_ENV]).write_text(json.dumps(asyncio.run(main())))
 
@@ -134,7 +150,7 @@ class Run:
         )
         return env
 
-    async def measure(self, replicas: int, mode: str) -> dict[str, float]:
+    async def measure(self, replicas: int, mode: str) -> dict[str, Any]:
         db = f"bench_trader_{mode}_{replicas}_{int(time.time())}"
         redis = redis_client.create_redis(self.redis_url)
         await redis.flushdb()
@@ -156,14 +172,18 @@ class Run:
             await redis.aclose()
             await client.drop_database(db)
             await client.close()
-        done = _read_stamps([self.work / f"{name}-{db}.json" for name in names])
-        latencies = sorted((done[sid] - ns) / 1e6 for sid, ns in sent.items())
-        elapsed_s = (max(done[sid] for sid in sent) - min(sent.values())) / 1e9
+        records = _read_records([self.work / f"{name}-{db}.json" for name in names])
+        measured = [records[sid] for sid in sent]
+        for sid, record in zip(sent, measured, strict=True):
+            record["steps"]["delivery"] = record["start"] - sent[sid]
+        latencies = sorted((records[sid]["done"] - ns) / 1e6 for sid, ns in sent.items())
+        elapsed_s = (max(records[sid]["done"] for sid in sent) - min(sent.values())) / 1e9
         return {
             "p50_ms": statistics.median(latencies),
             "p99_ms": latencies[int(0.99 * (len(latencies) - 1))],
             "max_ms": latencies[-1],
             "per_s": len(sent) / elapsed_s,
+            "breakdown": summarize(measured),
         }
 
     def _take(self) -> Signal:
@@ -192,11 +212,11 @@ def _spawn(env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
-def _read_stamps(paths: list[Path]) -> dict[str, int]:
-    done: dict[str, int] = {}
+def _read_records(paths: list[Path]) -> dict[str, Record]:
+    records: dict[str, Record] = {}
     for path in paths:
-        done.update(json.loads(path.read_text()))
-    return done
+        records.update(json.loads(path.read_text()))
+    return records
 
 
 async def _wait_orders(orders: AsyncCollection[Document], count: int, timeout_s: float = 300) -> None:
@@ -223,7 +243,7 @@ def main() -> None:
         try:
             run = Run(redis_url, mongo_uri, work)
             print(f"mongodb: {'MONGO_URI' if os.environ.get('MONGO_URI') else servers[-1].command[0]}")
-            for replicas in (1, 2):
+            for replicas in (int(n) for n in os.environ.get("BENCH_TRADER_REPLICAS", "1,2").split(",")):
                 lat = asyncio.run(run.measure(replicas, "latency"))
                 burst = asyncio.run(run.measure(replicas, "burst"))
                 verdict = "met" if lat["p99_ms"] < TARGET_P99_MS else "MISSED"
@@ -233,6 +253,8 @@ def main() -> None:
                     f"burst of {BURST_N}: {burst['per_s']:.0f} signals/s "
                     f"(latency under the burst p50 {burst['p50_ms']:.0f} ms)"
                 )
+                for line in lat["breakdown"]:
+                    print(line)
         finally:
             for server in servers:
                 server.stop()

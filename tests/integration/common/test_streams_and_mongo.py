@@ -58,6 +58,7 @@ async def test_unacked_entry_is_redelivered_to_a_restarted_consumer(redis: aiore
     await restarted.ack(again)
     # assert
     assert [e.entry_id for e in again] == [e.entry_id for e in first]
+    assert [(e.redelivered, a.redelivered) for e, a in zip(first, again, strict=True)] == [(False, True)]
     assert await restarted.read() == []
 
 
@@ -73,6 +74,7 @@ async def test_pending_entry_of_a_dead_consumer_is_reclaimed(redis: aioredis.Red
     # assert
     assert [e.entry_id for e in claimed] == [e.entry_id for e in taken]
     assert claimed[0].fields == {b"n": b"1"}
+    assert claimed[0].redelivered
 
 
 async def test_decimal_round_trips_and_replays_insert_once(mongo_db: AsyncDatabase[Document]) -> None:

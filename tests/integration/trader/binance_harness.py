@@ -47,6 +47,7 @@ def binance_settings(base: TraderSettings, sim: RunningSimulator, **overrides: A
         "binance_reconnect_base_s": 0.05,
         "binance_reconnect_cap_s": 0.2,
         "binance_reconcile_interval_s": 600.0,
+        "binance_balance_max_age_s": 1200.0,
         **overrides,
     }
     return TraderSettings(**values)

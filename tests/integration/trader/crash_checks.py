@@ -80,7 +80,12 @@ async def assert_consistent(
         assert sorted(fills) == sorted(f.fill_id for f in venue_order.fills) == sorted(order["fill_ids"]), oid
         for fill in venue_order.fills:
             stored = fills[fill.fill_id]
-            assert (stored["price"], stored["qty"], stored["fee"]) == (fill.price, fill.qty, fill.fee), oid
+            assert (stored["price"], stored["qty"], stored["fee"], stored["fee_asset"]) == (
+                fill.price,
+                fill.qty,
+                fill.fee,
+                fill.fee_asset,
+            ), oid
         assert order["filled_qty"] == sum((f.qty for f in venue_order.fills), Decimal(0)), oid
         events = order["events"]
         assert events[0]["status"] == "SUBMITTING", oid
@@ -113,10 +118,9 @@ class SimulatorView:
         return by_id
 
     async def base_balance(self, symbol: str) -> Decimal:
-        """BTC held minus the starting balance, plus the commissions charged in BTC (the ledger counts
-        fees in the quote asset, so its position does not shrink by them)."""
+        """BTC held minus the starting balance: exactly what the trader's position must hold (a BUY's
+        commission charged in BTC never reached the account, so it is not in the position either)."""
         assert symbol == self.RULES.symbol
         account = await self.account()
         held = sum((b.free + b.locked for b in account.balances if b.asset == "BTC"), Decimal(0))
-        commissions = sum((t.commission for t in account.trades if t.commissionAsset == "BTC"), Decimal(0))
-        return held - SIM_START_BTC + commissions
+        return held - SIM_START_BTC

@@ -92,10 +92,15 @@ async def test_a_signal_becomes_one_filled_order_with_the_simulators_fills(
     at_sim = await _assert_one_order_matching_mongo(http, sim, mongo_db, order)
     assert Decimal(at_sim["origQty"]) == Decimal("0.01234")
     assert order["venue"] == "binance"
+    commission = sum((Decimal(t["commission"]) for t in await sim_trades(http, sim, at_sim["orderId"])), Decimal(0))
+    assert commission == Decimal("0.00001234")  # 0.1 % of the BTC bought, charged in BTC
+    assert order["commissions"] == {"BTC": commission}
+    assert order["fee"] == 0  # nothing charged in USDT
     position = await mongo_db.positions.find_one({"_id": "binance:BTCUSDT"})
     assert position is not None
-    assert position["qty"] == Decimal("0.01234")
-    assert order["fee"] > 0  # the BTC commission, valued in USDT
+    assert position["qty"] == Decimal("0.01234") - commission  # what the account received
+    assert position["cost_basis"] == order["cum_quote"]  # what it paid
+    assert position["fees"] == 0
 
 
 @pytest.mark.parametrize(
@@ -228,8 +233,16 @@ async def test_selling_the_whole_position_sells_what_the_account_really_holds(
         sell = await _final_order(mongo_db, redis, sold.signal_id)
     # assert
     assert sell["status"] == "FILLED"
+    assert sell["quantity"] == Decimal("0.00999")  # the risk check cut the SELL to the position
     at_sim = await _assert_one_order_matching_mongo(http, sim, mongo_db, sell)
     assert Decimal(at_sim["executedQty"]) == Decimal("0.00999")  # 0.01 less the 0.00001 BTC commission
+    position = await mongo_db.positions.find_one({"_id": "binance:BTCUSDT"})
+    assert position is not None
+    assert (position["qty"], position["cost_basis"]) == (0, 0)
+    buy_order = await mongo_db.orders.find_one({"_id": bought.signal_id})
+    assert buy_order is not None
+    assert position["realized_pnl"] == sell["cum_quote"] - buy_order["cum_quote"]  # exact: received - paid
+    assert position["fees"] == sell["fee"] > 0  # the SELL's USDT commission, counted once
 
 
 async def test_the_order_count_limit_is_respected_before_binance_has_to_refuse(

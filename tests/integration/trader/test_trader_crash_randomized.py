@@ -179,15 +179,19 @@ async def run_with_kills(
 
 
 async def _assert_money_adds_up(view: VenueView, db: AsyncDatabase[Document], venue: str) -> list[Document]:
-    """Position and daily P&L equal what the fills imply; the venue holds what the position says."""
+    """Position and daily P&L equal what the fills imply; the venue holds exactly what the position says
+    (a commission charged in BTC is taken out of the position, as out of the account)."""
     fills = [doc async for doc in db.fills.find({})]
     bought = sum((f["qty"] for f in fills if f["side"] == "BUY"), Decimal(0))
     sold = sum((f["qty"] for f in fills if f["side"] == "SELL"), Decimal(0))
     assert sold > 0, "the run exercised sells"
+    in_base = sum((f["fee"] for f in fills if f["fee_asset"] == "BTC"), Decimal(0))
     position = await db.positions.find_one({"_id": f"{venue}:BTCUSDT"})
     assert position is not None
-    assert position["qty"] == bought - sold == await view.base_balance("BTCUSDT")
-    assert position["fees"] == sum((f["fee"] for f in fills), Decimal(0))
+    assert position["qty"] == bought - in_base - sold == await view.base_balance("BTCUSDT")
+    assert position["fees"] == sum((f["fee"] for f in fills if f["fee_asset"] == "USDT"), Decimal(0))
+    assert position["commissions"] == ({"BTC": in_base} if in_base else {})
+    assert {f["fee_asset"] for f in fills if f["fee"]} <= {"BTC", "USDT"}
     days = [doc async for doc in db.daily_pnl.find({})]
     assert sum((d["realized_pnl"] for d in days), Decimal(0)) == position["realized_pnl"]
     assert sum((d["fees"] for d in days), Decimal(0)) == position["fees"]
@@ -276,4 +280,5 @@ async def test_binance_venue_trader_killed_20_times_at_random_matches_the_simula
         view = SimulatorView(http, sim.control_url)
         await assert_consistent(view, mongo_db, redis, {s.signal_id for s in signals})
         assert sum(1 for result in (await view.orders()).values() if result.fills) >= MIN_EXECUTED
-        await _assert_money_adds_up(view, mongo_db, "binance")
+        fills = await _assert_money_adds_up(view, mongo_db, "binance")
+        assert any(f["fee_asset"] == "BTC" and f["fee"] for f in fills), "the run exercised commissions in BTC"

@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import redis.asyncio as aioredis
 from pydantic import SecretStr
 
@@ -26,10 +27,20 @@ from trader.settings import TraderSettings
 FINAL = ["FILLED", "REJECTED", "CANCELED", "EXPIRED"]
 
 
+# (id, decision time) of signals "decided now" (no explicit decision time): stamped again when
+# published, so a module-level signal is as fresh as one made inside the test, however long the
+# session has run (the trader rejects a signal older than TRADER_STALE_SIGNAL_MS); a signal made
+# with an explicit decision time keeps it, even when it shares the id.
+_DECIDED_AT_PUBLISH: set[tuple[str, int]] = set()
+
+
 def make_signal(
     side: Side, price: str, quantity: str, bar_close_time: int, *, ts_decision: int | None = None
 ) -> Signal:
     params = {"fast": "2", "slow": "4"}
+    if ts_decision is None:
+        ts_decision = now_ms()
+        _DECIDED_AT_PUBLISH.add((signal_id("sma_cross", params, "BTCUSDT", "1m", bar_close_time), ts_decision))
     return Signal(
         signal_id=signal_id("sma_cross", params, "BTCUSDT", "1m", bar_close_time),
         strategy="sma_cross",
@@ -44,7 +55,7 @@ def make_signal(
         bar_open_time=bar_close_time - 59_999,
         bar_close_time=bar_close_time,
         ts_event=bar_close_time + 1,
-        ts_decision=now_ms() if ts_decision is None else ts_decision,
+        ts_decision=ts_decision,
     )
 
 
@@ -54,6 +65,8 @@ SELL = make_signal(Side.SELL, "65500.35", "0.01", bar_close_time=120_000)
 
 
 def signal_fields(signal: Signal) -> dict[bytes, bytes]:
+    if (signal.signal_id, signal.ts_decision) in _DECIDED_AT_PUBLISH:
+        signal = msgspec.structs.replace(signal, ts_decision=now_ms())
     return {b"signal_id": signal.signal_id.encode(), b"signal": encode_signal(signal)}
 
 

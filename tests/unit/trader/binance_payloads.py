@@ -66,3 +66,10 @@ EXCHANGE_INFO = b"""{
     ]
   }]
 }"""
+
+# user-data-stream.md "Account Update" and "Balance Update", in the WebSocket API envelope
+OUTBOUND_ACCOUNT_POSITION = b"""{"subscriptionId": 0, "event": {"e": "outboundAccountPosition", "E": 1564034571105,
+  "u": 1564034571073, "B": [{"a": "ETH", "f": "10000.000000", "l": "0.000000"}]}}"""
+
+BALANCE_UPDATE = b"""{"subscriptionId": 0, "event": {"e": "balanceUpdate", "E": 1573200697110, "a": "BTC",
+  "d": "100.00000000", "T": 1573200697068}}"""

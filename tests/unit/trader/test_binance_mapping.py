@@ -1,4 +1,4 @@
-"""Binance answers and user data events -> OrderResult: statuses, fills by trade id, fees in quote."""
+"""Binance answers and user data events -> OrderResult: statuses, fills by trade id, commissions as charged."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from tests.unit.trader.binance_payloads import (
 )
 from trader.venues.binance.filters import SymbolRules
 from trader.venues.binance.mapping import (
-    fee_in_quote,
+    commission,
     from_execution_report,
     from_order_response,
     from_query,
@@ -62,19 +62,21 @@ def test_a_full_order_response_maps_every_fill_with_its_trade_id() -> None:
 
 
 @pytest.mark.parametrize(
-    ("commission", "asset", "expected"),
+    ("amount", "asset", "expected"),
     [
-        ("0.5", "USDT", "0.5"),
-        ("0.00001", "BTC", "0.3"),  # a BUY's commission in the base asset, valued at the fill price
-        ("0.01", "BNB", "0"),  # a third asset cannot be valued here
-        ("0", None, "0"),
+        ("0.5", "USDT", ("0.5", "USDT")),  # a SELL's default: the quote asset
+        ("0.00001", "BTC", ("0.00001", "BTC")),  # a BUY's default: the base asset, never valued at a price
+        ("0.01", "BNB", ("0.01", "BNB")),  # a third asset: kept with its amount, not 0
+        ("0", None, ("0", "USDT")),  # no trade, no commission
     ],
 )
-def test_commissions_are_counted_in_the_quote_asset(commission: str, asset: str | None, expected: str) -> None:
+def test_commissions_are_kept_in_the_asset_binance_charged(
+    amount: str, asset: str | None, expected: tuple[str, str]
+) -> None:
     # act
-    fee = fee_in_quote(Decimal(commission), asset, Decimal("30000"), RULES)
+    fee, fee_asset = commission(Decimal(amount), asset, RULES)
     # assert
-    assert fee == Decimal(expected)
+    assert (fee, fee_asset) == (Decimal(expected[0]), expected[1])
 
 
 def test_a_query_and_its_trades_give_the_whole_order() -> None:
@@ -96,9 +98,9 @@ def test_a_query_and_its_trades_give_the_whole_order() -> None:
     # act
     result = from_query(order, trades, RULES)
     # assert
-    assert [(f.fill_id, f.qty, f.fee) for f in result.fills] == [
-        ("sig-1-11", Decimal("0.2"), Decimal("6.0000")),
-        ("sig-1-12", Decimal("0.1"), Decimal("3.0001")),
+    assert [(f.fill_id, f.qty, f.fee, f.fee_asset) for f in result.fills] == [
+        ("sig-1-11", Decimal("0.2"), Decimal("0.0002"), "BTC"),
+        ("sig-1-12", Decimal("0.1"), Decimal("0.0001"), "BTC"),
     ]
     assert result.status is OrderStatus.FILLED
 
@@ -112,12 +114,13 @@ def test_execution_reports_parse_with_decimals_and_map_to_updates() -> None:
     assert (new.client_order_id, new.status, new.fills) == ("mUvoqJxFIILMdfAW5iGSOW", OrderStatus.NEW, ())
     assert trade.status is OrderStatus.PARTIALLY_FILLED
     [fill] = trade.fills
-    assert (fill.fill_id, fill.side, fill.price, fill.qty, fill.fee, fill.ts) == (
+    assert (fill.fill_id, fill.side, fill.price, fill.qty, fill.fee, fill.fee_asset, fill.ts) == (
         "mUvoqJxFIILMdfAW5iGSOW-12345",
         Side.BUY,
         Decimal("0.10264410"),
         Decimal("0.4"),
-        Decimal("0.0004") * Decimal("0.10264410"),
+        Decimal("0.0004"),
+        "BTC",
         1499405658657,
     )
     assert (canceled.client_order_id, canceled.status) == ("mUvoqJxFIILMdfAW5iGSOW", OrderStatus.CANCELED)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import msgspec
 import pytest
 
 from algo_common.domain.models import OrderStatus, Side
@@ -137,3 +138,21 @@ def test_rejection_reason_is_kept() -> None:
     assert plan is not None
     assert plan.order_update["$set"]["reject_reason"] == "insufficient balance"
     assert plan.new_fills == ()
+
+
+def test_commissions_are_kept_per_asset_and_fee_counts_the_quote_asset_only() -> None:
+    # arrange: a Binance BUY pays in the base asset, or in BNB when the account says so
+    in_base = msgspec.structs.replace(make_fill(Side.BUY, "30000", "0.01", fee="0.00001", n=1), fee_asset="BTC")
+    in_bnb = msgspec.structs.replace(make_fill(Side.BUY, "30000", "0.01", fee="0.0004", n=2), fee_asset="BNB")
+    in_quote = make_fill(Side.BUY, "30000", "0.01", fee="0.3", n=3)
+    first = plan_update(_order(), OrderResult(client_order_id="order", status=S.PARTIALLY_FILLED, fills=(in_base,)), 9)
+    assert first is not None
+    # act
+    second = plan_update(
+        _applied(_order(), first), OrderResult(client_order_id="order", status=S.FILLED, fills=(in_bnb, in_quote)), 10
+    )
+    # assert
+    assert second is not None
+    fields = second.order_update["$set"]
+    assert fields["commissions"] == {"BTC": Decimal("0.00001"), "BNB": Decimal("0.0004"), "USDT": Decimal("0.3")}
+    assert fields["fee"] == Decimal("0.3")

@@ -8,7 +8,7 @@ import pytest
 
 from algo_common.domain.models import Side, Signal
 from tests.unit.trader.trader_builders import make_signal
-from trader.risk import Account, RejectReason, RiskLimits, check
+from trader.risk import Account, RejectReason, RiskLimits, VenueBalances, check
 from trader.trading_state import TradingState
 
 LIMITS = RiskLimits(
@@ -149,3 +149,55 @@ def test_daily_loss_check_disabled_with_zero() -> None:
     decision = check(make_signal(), Account(Decimal(0), Decimal(10_000), day_pnl=Decimal("-1e9")), limits, NOW)
     # assert
     assert decision.accepted
+
+
+def _on_venue(position: str, quote: str | None, base: str | None) -> Account:
+    """An account whose free balances the venue reports (Binance); the ledger's cash is ignored."""
+    venue = VenueBalances(quote=None if quote is None else Decimal(quote), base=None if base is None else Decimal(base))
+    return Account(Decimal(position), quote_balance=Decimal(10**9), venue=venue)
+
+
+@pytest.mark.parametrize(
+    ("signal", "account", "reason"),
+    [
+        (make_signal(Side.BUY, price="250", quantity="2"), _on_venue("0", "500.49", "0"), "insufficient balance"),
+        (make_signal(Side.SELL, quantity="1"), _on_venue("1", "0", "0.999"), "insufficient balance"),
+        (make_signal(Side.BUY), _on_venue("0", None, "0"), "balance unknown"),
+        (make_signal(Side.SELL, quantity="1"), _on_venue("1", "10000", None), "balance unknown"),
+        (make_signal(Side.SELL, quantity="1"), _on_venue("1", None, None), "balance unknown"),
+    ],
+    ids=["buy-beyond-free-quote", "sell-beyond-free-base", "buy-quote-unknown", "sell-base-unknown", "both-unknown"],
+)
+def test_on_a_venue_with_balances_its_free_balances_decide(signal: Signal, account: Account, reason: str) -> None:
+    # act
+    decision = check(signal, account, LIMITS, NOW)
+    # assert
+    assert decision.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("signal", "account", "quantity"),
+    [
+        (make_signal(Side.BUY, price="250", quantity="2"), _on_venue("0", "500.50", None), Decimal("2")),
+        (make_signal(Side.SELL, quantity="1"), _on_venue("1", None, "1"), Decimal("1")),
+        (make_signal(Side.SELL, quantity="0.01"), _on_venue("0.00999", None, "0.00999"), Decimal("0.00999")),
+    ],
+    ids=["buy-exactly-enough-quote", "sell-all-of-the-free-base", "sell-cut-to-what-a-base-commission-left"],
+)
+def test_on_a_venue_with_balances_an_order_within_them_passes(
+    signal: Signal, account: Account, quantity: Decimal
+) -> None:
+    # act
+    decision = check(signal, account, LIMITS, NOW)
+    # assert
+    assert decision.accepted
+    assert decision.quantity == quantity
+
+
+def test_the_ledger_cash_still_decides_without_venue_balances() -> None:
+    # arrange: the paper venue: the venue's view is absent, the ledger's cash is short
+    account = Account(Decimal(0), quote_balance=Decimal("500.49"))
+    # act
+    decision = check(make_signal(Side.BUY, price="250", quantity="2"), account, LIMITS, NOW)
+    # assert
+    assert decision.reason is RejectReason.INSUFFICIENT_BALANCE

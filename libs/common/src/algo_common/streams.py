@@ -75,6 +75,9 @@ class StreamEntry:
     stream: str
     entry_id: bytes
     fields: dict[bytes, bytes]
+    redelivered: bool = False
+    """True unless this is the entry's first delivery to the group (XREADGROUP ``>``): re-read own
+    pending or XAUTOCLAIMed entries may have been partly handled before, first deliveries never."""
 
 
 async def publish(redis: aioredis.Redis, stream: str, fields: dict[bytes, bytes], maxlen: int) -> bytes:
@@ -210,7 +213,7 @@ class GroupConsumer:
             )
             next_id, messages = reply[0], reply[1]
             self._claim_cursor[stream] = next_id
-            entries.extend(StreamEntry(stream, entry_id, fields) for entry_id, fields in messages if fields)
+            entries.extend(StreamEntry(stream, entry_id, fields, True) for entry_id, fields in messages if fields)
         return entries
 
     async def ack(self, entries: Sequence[StreamEntry]) -> None:
@@ -232,5 +235,5 @@ class GroupConsumer:
         entries: list[StreamEntry] = []
         for stream_name, messages in reply or []:
             name = stream_name.decode()
-            entries.extend(StreamEntry(name, entry_id, fields) for entry_id, fields in messages if fields)
+            entries.extend(StreamEntry(name, entry_id, fields, start != ">") for entry_id, fields in messages if fields)
         return entries

@@ -56,7 +56,9 @@ class SimSettings(BaseSettings):
     trading_accounts: list[AccountConfig] = Field(
         default_factory=list,
         description="Trading accounts, JSON: [{name, balances: {asset: amount}, keys: [{api_key, secret | "
-        "public_key_pem}]}]; none by default, so signed endpoints reject every key until one is configured.",
+        "public_key_pem}], fee_asset?, fee_asset_price?}] (fee_asset: pay commissions in that asset, e.g. BNB, "
+        "at fee_asset_price quote per unit); none by default, so signed endpoints reject every key until one is "
+        "configured.",
     )
     trading_taker_commission: Decimal = Field(
         Decimal("0.001"), ge=0, lt=1, description="Commission rate of taker fills (0.001 = 0.1 %)."

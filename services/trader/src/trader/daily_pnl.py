@@ -1,7 +1,9 @@
 """Daily P&L for the max-daily-loss limit. Pure: the ledger stores it, risk reads it.
 
 Definition: the day is the UTC calendar day of a fill's execution time; the day's P&L is the
-realized P&L of the fills executed that day minus their fees (quote asset). Unrealized P&L is
+realized P&L of the fills executed that day minus their fees (quote asset; a commission paid in
+the base asset is in the cost basis, so it counts on the day the coins are sold; one paid in a
+third asset such as BNB is not counted, see :mod:`trader.position`). Unrealized P&L is
 NOT counted: the trader has no mark price for every symbol it holds (it sees a price only when
 a signal arrives), and a limit that moved with whichever symbol signalled last would be
 neither exact nor reproducible. The loss limit therefore stops a strategy that keeps closing

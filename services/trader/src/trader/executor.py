@@ -56,9 +56,15 @@ class Executor:
         self._clock = clock
         self.pre_trade = PreTrade(ledger, controls, config.limits, config.starting_balance, metrics, clock)
 
-    async def handle(self, signal: Signal) -> None:
-        """Returns once the venue's answer for the signal's order is durable (safe to acknowledge)."""
-        order = await self._ledger.get_order(signal.signal_id)
+    async def handle(self, signal: Signal, *, fresh: bool = False) -> None:
+        """Returns once the venue's answer for the signal's order is durable (safe to acknowledge).
+
+        ``fresh``: the stream entry's first delivery, which no earlier attempt can have handled,
+        so the lookup is skipped and the intent inserted at once (one round trip less). The
+        insert's duplicate check still finds an order stored under the same id (the same
+        signal twice on the stream, another trader first), which is then resumed as usual.
+        """
+        order = None if fresh else await self._ledger.get_order(signal.signal_id)
         resumed = order is not None
         if order is None:
             order, created = await self._open(signal)

@@ -6,6 +6,13 @@ the venue reports (:meth:`Ledger.apply_order_update`): the order's new state wit
 new fills, the position and the day's P&L, in ONE transaction with write concern majority.
 Fills are deduplicated by id and status only moves forward, so however often an update is
 retried, raced or replayed, it is recorded once.
+
+Round trips: the ledger remembers the last position it read or committed per symbol and starts
+the outcome transaction from it instead of reading it again. That copy is never used for a risk
+decision, only where the write is guarded by the position's ``version`` and ``updated_at``, so a
+stale copy (another replica, the Binance user stream) costs one retry with a fresh read, never a
+wrong position.
+The fill writes are one command where the server allows it (:mod:`trader.outcome_writes`).
 """
 
 from __future__ import annotations
@@ -19,21 +26,24 @@ import msgspec
 from pymongo import AsyncMongoClient, WriteConcern
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import PyMongoError
 from pymongo.read_concern import ReadConcern
 
 from algo_common.collections import DAILY_PNL, FILLS, ORDERS, POSITIONS, indexes_for
 from algo_common.domain.models import Fill, OrderStatus
 from algo_common.errors import TransientError
-from algo_common.mongo import Document, ensure_indexes, insert_one_or_ignore, to_document
+from algo_common.mongo import Document, ensure_indexes, insert_one_or_ignore
 from algo_common.retry import backoff_delay
-from trader.daily_pnl import DayChange, daily_pnl_id, day_changes
+from trader.daily_pnl import DayChange, day_changes
 from trader.order_updates import plan_update
 from trader.orders import rejection_update
-from trader.position import Position, apply_fills, cash_balance, position_id
+from trader.outcome_writes import client_bulk_write_supported, fill_writes, write
+from trader.position import Oversell, Position, apply_fills, cash_balance, position_id
 from trader.venues.base import OrderResult
 
 INDEXES = indexes_for(ORDERS, FILLS, POSITIONS, DAILY_PNL)
+_DAY_ROW = "day_pnl"
+"""Field that marks a ``daily_pnl`` row in :meth:`Ledger.account`'s union with ``positions``."""
 TRANSACTION_ATTEMPTS = 10
 TRANSIENT_TRANSACTION_ERROR = "TransientTransactionError"
 
@@ -67,12 +77,22 @@ class Ledger:
     """Orders, fills and positions of one venue."""
 
     def __init__(
-        self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document], venue: str, quote_asset: str
+        self,
+        client: AsyncMongoClient[Document],
+        db: AsyncDatabase[Document],
+        venue: str,
+        quote_asset: str,
+        *,
+        one_command_writes: bool | None = None,
     ) -> None:
         self._client = client
         self._db = db
         self.venue = venue
         self.quote_asset = quote_asset
+        self._one_command_writes = one_command_writes
+        """None: the fill writes are one ``bulkWrite`` when the server has it; False/True force a path (tests)."""
+        self._seen: dict[str, Position] = {}
+        """Last position read or committed per symbol: only a guarded write's starting point."""
 
     async def ensure_indexes(self) -> None:
         await ensure_indexes(self._db, INDEXES)
@@ -86,10 +106,34 @@ class Ledger:
 
     async def position(self, symbol: str, session: AsyncClientSession | None = None) -> Position:
         doc = await self._db[POSITIONS].find_one({"_id": position_id(self.venue, symbol)}, session=session)
-        return _to_position(doc) if doc else Position(venue=self.venue, symbol=symbol)
+        return self._remember(_to_position(doc)) if doc else Position(venue=self.venue, symbol=symbol)
 
     async def positions(self) -> list[Position]:
-        return [_to_position(doc) async for doc in self._db[POSITIONS].find({"venue": self.venue})]
+        return [self._remember(_to_position(doc)) async for doc in self._db[POSITIONS].find({"venue": self.venue})]
+
+    async def account(self, day: str) -> tuple[list[Position], DayChange]:
+        """Every position and the UTC ``day``'s P&L in one round trip (``positions`` + ``$unionWith`` ``daily_pnl``)."""
+        pipeline: list[Document] = [
+            {"$match": {"venue": self.venue}},
+            {
+                "$unionWith": {
+                    "coll": DAILY_PNL,
+                    "pipeline": [
+                        {"$match": {"venue": self.venue, "day": day}},
+                        {"$project": {"_id": 0, _DAY_ROW: {"realized_pnl": "$realized_pnl", "fees": "$fees"}}},
+                    ],
+                }
+            },
+        ]
+        positions: list[Position] = []
+        total = DayChange()
+        async for doc in await self._db[POSITIONS].aggregate(pipeline):
+            row = doc.get(_DAY_ROW)
+            if row is None:
+                positions.append(self._remember(_to_position(doc)))
+            else:
+                total = DayChange(total.realized_pnl + row["realized_pnl"], total.fees + row["fees"])
+        return positions, total
 
     async def quote_balance(self, starting_balance: Decimal) -> Decimal:
         """Cash of the account, derived from its positions (the paper venue keeps no balance)."""
@@ -115,7 +159,8 @@ class Ledger:
         - ``update.fills`` are executions, each with a ``fill_id`` derived from the venue's
           trade id (``algo_common.domain.ids.fill_id(client_order_id, trade_id)``); they may
           repeat fills already recorded (skipped by id) and may be all fills so far or only the
-          new ones. Fees must be in the quote asset.
+          new ones. A fee is in the asset the venue charged it in (``fee_asset``); the
+          position counts it by the rule of :mod:`trader.position`.
         - ``update.status`` moves the order forward only (SUBMITTING < NEW < PARTIALLY_FILLED <
           FILLED | CANCELED | REJECTED | EXPIRED); a final status never changes; a stale status
           is ignored while its new fills are still recorded.
@@ -129,7 +174,7 @@ class Ledger:
         """
         for attempt in range(TRANSACTION_ATTEMPTS):
             try:
-                return await self._update_transaction(update, now_ms, known if attempt == 0 else None)
+                return await self._update_transaction(update, now_ms, known if attempt == 0 else None, attempt == 0)
             except _Conflict:
                 pass
             except PyMongoError as e:
@@ -145,7 +190,10 @@ class Ledger:
         )
         return result.modified_count == 1
 
-    async def _update_transaction(self, update: OrderResult, now_ms: int, known: Document | None) -> AppliedUpdate:
+    async def _update_transaction(
+        self, update: OrderResult, now_ms: int, known: Document | None, trust_seen: bool
+    ) -> AppliedUpdate:
+        """One attempt; ``trust_seen``: start from the remembered position (a retry reads it in the transaction)."""
         async with (
             self._client.start_session() as session,
             await session.start_transaction(
@@ -161,48 +209,36 @@ class Ledger:
                 return AppliedUpdate(order, status, status, (), None)
             position: Position | None = None
             if plan.new_fills:
-                current = await self.position(order["symbol"], session)
-                days = day_changes(current, plan.new_fills, self.quote_asset)
-                updated = apply_fills(current, plan.new_fills, self.quote_asset, now_ms)
+                seen = self._seen.get(order["symbol"]) if trust_seen else None
+                current = seen or await self.position(order["symbol"], session)
+                try:
+                    days = day_changes(current, plan.new_fills, self.quote_asset)
+                    updated = apply_fills(current, plan.new_fills, self.quote_asset, now_ms)
+                except Oversell:
+                    if seen is None:
+                        raise
+                    raise _Conflict from None  # judged on a remembered copy: decide again on a fresh read
+                position = msgspec.structs.replace(updated, version=current.version + 1)
             written = await self._db[ORDERS].update_one(plan.filter, plan.order_update, session=session)
             if written.matched_count == 0:
                 raise _Conflict
-            if plan.new_fills:
-                fills = [to_document(fill, doc_id=fill.fill_id) for fill in plan.new_fills]
-                await self._db[FILLS].insert_many(fills, session=session)
-                position = await self._save_position(current, updated, session)
-                await self._add_daily_pnl(order["symbol"], days, session)
+            if position is not None:
+                writes = fill_writes(plan.new_fills, current, position, days)
+                if not await write(self._client, self._db, writes, session, one_command=self._one_command()):
+                    raise _Conflict
+        if position is not None:  # committed
+            self._remember(position)
         return AppliedUpdate(order, plan.previous_status, plan.status, plan.new_fills, position)
 
-    async def _add_daily_pnl(self, symbol: str, days: dict[str, DayChange], session: AsyncClientSession) -> None:
-        for day, change in days.items():
-            await self._db[DAILY_PNL].update_one(
-                {"_id": daily_pnl_id(self.venue, symbol, day)},
-                {
-                    "$inc": {"realized_pnl": change.realized_pnl, "fees": change.fees},
-                    "$setOnInsert": {"venue": self.venue, "symbol": symbol, "day": day},
-                },
-                upsert=True,
-                session=session,
-            )
+    def _one_command(self) -> bool:
+        if self._one_command_writes is None:
+            return client_bulk_write_supported(self._client)
+        return self._one_command_writes
 
-    async def _save_position(self, current: Position, updated: Position, session: AsyncClientSession) -> Position:
-        """Write ``updated`` only if the stored position is still ``current`` (its version)."""
-        updated = msgspec.structs.replace(updated, version=current.version + 1)
-        doc = to_document(updated, doc_id=updated.position_id)
-        positions = self._db[POSITIONS]
-        if current.version == 0:
-            try:
-                await positions.insert_one(doc, session=session)
-            except DuplicateKeyError as e:
-                raise _Conflict from e
-        else:
-            replaced = await positions.replace_one(
-                {"_id": updated.position_id, "version": current.version}, doc, session=session
-            )
-            if replaced.matched_count == 0:
-                raise _Conflict
-        return updated
+    def _remember(self, position: Position) -> Position:
+        """Keep the latest copy seen (a read that overtook a commit only costs that symbol one retry)."""
+        self._seen[position.symbol] = position
+        return position
 
 
 def _to_position(doc: dict[str, Any]) -> Position:

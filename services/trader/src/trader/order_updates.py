@@ -97,12 +97,23 @@ def _unique_new(fills: Sequence[Fill], held: set[str]) -> tuple[Fill, ...]:
 
 
 def _totals(order: Document, new_fills: Sequence[Fill]) -> Document:
-    """Executed quantity, quote amount, average price and fee after adding ``new_fills``."""
+    """Executed quantity, quote amount, average price and fees after adding ``new_fills``.
+
+    ``fee`` sums the commissions in the order's ``fee_asset`` (the quote asset); ``commissions``
+    holds every commission by asset (a Binance BUY pays in the base asset, or in BNB), so none
+    is dropped or valued at a guessed price.
+    """
     filled_qty = order["filled_qty"] + sum((f.qty for f in new_fills), ZERO)
     cum_quote = order["cum_quote"] + sum((f.price * f.qty for f in new_fills), ZERO)
+    commissions: dict[str, Decimal] = dict(order.get("commissions") or {})
+    for fill in new_fills:
+        if fill.fee:
+            commissions[fill.fee_asset] = commissions.get(fill.fee_asset, ZERO) + fill.fee
+    fee_asset = order.get("fee_asset")
     return {
         "filled_qty": filled_qty,
         "cum_quote": cum_quote,
         "avg_price": cum_quote / filled_qty if filled_qty else None,
-        "fee": order["fee"] + sum((f.fee for f in new_fills), ZERO),
+        "fee": order["fee"] + sum((f.fee for f in new_fills if f.fee_asset == fee_asset), ZERO),
+        "commissions": commissions,
     }

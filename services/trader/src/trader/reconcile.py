@@ -11,8 +11,10 @@ the same execution in any order and it is recorded once.
   within ``lookback_ms``, are compared with ``GET /api/v3/openOrders`` and ``GET /api/v3/order``
   + ``myTrades`` and repaired. A SUBMITTING order Binance never received is left to the executor,
   which sends it when its signal is redelivered (it is still unacknowledged).
-- At start-up the account balances (``GET /api/v3/account``) are logged and exported next to the
-  positions MongoDB holds.
+- Every round first loads the account's balances (``GET /api/v3/account``) into
+  :class:`~trader.venues.binance.balances.AccountBalances` (the pre-trade balance check reads
+  them); at start-up they are also logged next to the positions MongoDB holds, which must equal
+  the base balances the trades brought (:mod:`trader.position`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from algo_common.binance.trading_schemas import BinanceAccount, BinanceExecution
 from algo_common.clock import now_ms
 from algo_common.collections import ORDERS
 from algo_common.domain.models import OrderStatus
-from algo_common.errors import AlgoTradeError
+from algo_common.errors import AlgoTradeError, TransientError
 from algo_common.logging import get_logger
 from algo_common.mongo import Document
 from trader.ledger import AppliedUpdate, Ledger, UnknownOrder
@@ -36,6 +38,7 @@ from trader.metrics import TraderMetrics
 from trader.orders import FINAL_STATUSES
 from trader.position import Oversell
 from trader.venues.base import OrderResult
+from trader.venues.binance.balances import AccountBalances
 from trader.venues.binance.mapping import from_execution_report
 from trader.venues.binance.metrics import BinanceMetrics
 from trader.venues.binance.venue import ACCOUNT_PATH, BinanceVenue
@@ -60,6 +63,7 @@ class Reconciler:
         *,
         interval_s: float,
         lookback_ms: int,
+        balances: AccountBalances,
         clock: Callable[[], int] = now_ms,
     ) -> None:
         self._venue = venue
@@ -69,6 +73,7 @@ class Reconciler:
         self._trader_metrics = trader_metrics
         self._interval_s = interval_s
         self._lookback_ms = lookback_ms
+        self.balances = balances
         self._clock = clock
         self._lock = asyncio.Lock()
         self.rounds = 0
@@ -97,6 +102,15 @@ class Reconciler:
     async def reconcile(self, kind: str) -> int:
         """One round; returns how many orders were changed."""
         async with self._lock:
+            try:
+                await self.load_balances()
+            except AlgoTradeError as e:  # the orders are still repaired; the balances stay as they are
+                log.warning(
+                    "account balances not loaded",
+                    kind=kind,
+                    error=str(e),
+                    balances=self.balances.untrusted_reason() or "current",
+                )
             orders = await self._candidates()
             open_at_venue = await self._open_orders({str(o["symbol"]) for o in orders})
             repaired = 0
@@ -136,14 +150,21 @@ class Reconciler:
             if repaired is not None:
                 await self._apply(repaired, "stream_gap")
 
+    async def load_balances(self) -> None:
+        """The account's balances now (``omitZeroBalances``: an asset not listed is held at 0)."""
+        token, requested_at = self.balances.snapshot_token(), self._clock()
+        raw = await self._venue.client.signed("GET", ACCOUNT_PATH, [("omitZeroBalances", "true")])
+        try:
+            account = _account_decoder.decode(raw)
+        except (msgspec.DecodeError, msgspec.ValidationError) as e:
+            raise TransientError(f"account answer undecodable: {e}") from e
+        self.balances.load(account, token, requested_at)
+
     async def compare_balances(self) -> None:
-        account = _account_decoder.decode(await self._venue.client.signed("GET", ACCOUNT_PATH, []))
-        balances = {b.asset: b.free + b.locked for b in account.balances}
-        for asset, total in balances.items():
-            self._metrics.balance.set(float(total), {"asset": asset})
+        """Log each position next to the account's base balance (as loaded by the last round)."""
         for position in await self._ledger.positions():
             rules = self._venue.info.cached(position.symbol) or await self._venue.info.rules(position.symbol)
-            held = balances.get(rules.base_asset, Decimal(0))
+            held = self.balances.total(rules.base_asset)
             log.info(
                 "balance check",
                 symbol=position.symbol,
@@ -153,7 +174,7 @@ class Reconciler:
                 difference=str(held - position.qty),
             )
         quote = self._ledger.quote_asset
-        log.info("balance check", asset=quote, exchange_balance=str(balances.get(quote, Decimal(0))))
+        log.info("balance check", asset=quote, exchange_balance=str(self.balances.total(quote)))
 
     async def _candidates(self) -> list[Document]:
         since = self._clock() - self._lookback_ms

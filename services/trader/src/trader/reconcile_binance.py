@@ -1,7 +1,9 @@
 """Background work of the Binance venue: start-up reconciliation, user data stream, periodic repair.
 
 The service runs :meth:`BinanceSync.startup` before it reads its first signal and
-:meth:`BinanceSync.run` beside its main loop; the paper venue needs neither (``create_sync``
+:meth:`BinanceSync.run` beside its main loop, then waits (:meth:`BinanceSync.wait_ready`) until
+the account's balances are current, so signals are kept pending rather than refused for an
+unknown balance while the trader starts; the paper venue needs none of this (``create_sync``
 returns None for it).
 """
 
@@ -11,15 +13,21 @@ import asyncio
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from algo_common.clock import now_ms
+from algo_common.errors import TransientError
 from algo_common.mongo import Document
 from trader.ledger import Ledger
 from trader.metrics import trader_metrics
 from trader.reconcile import Reconciler
 from trader.settings import TraderSettings
 from trader.venues.base import Venue
+from trader.venues.binance.balances import AccountBalances
 from trader.venues.binance.metrics import binance_metrics
 from trader.venues.binance.userstream import UserStream
 from trader.venues.binance.venue import BinanceVenue
+
+READY_WAIT_S = 10.0
+"""One wait for current balances at start; past it the service backs off (unready) and waits again."""
 
 
 class BinanceSync:
@@ -30,6 +38,7 @@ class BinanceSync:
     ) -> None:
         metrics = binance_metrics()
         self.venue = venue
+        self.balances = AccountBalances(now_ms, int(settings.binance_balance_max_age_s * 1000), metrics)
         self.reconciler = Reconciler(
             venue,
             ledger,
@@ -38,6 +47,7 @@ class BinanceSync:
             trader_metrics(),
             interval_s=settings.binance_reconcile_interval_s,
             lookback_ms=settings.binance_reconcile_lookback_ms,
+            balances=self.balances,
         )
         self.stream = UserStream(
             settings.binance_ws_api,
@@ -50,6 +60,7 @@ class BinanceSync:
             open_timeout_s=settings.binance_timeout_s,
             backoff_base_s=settings.binance_reconnect_base_s,
             backoff_cap_s=settings.binance_reconnect_cap_s,
+            balances=self.balances,
         )
 
         async def symbol_of(client_order_id: str) -> str | None:
@@ -61,6 +72,14 @@ class BinanceSync:
     async def startup(self) -> None:
         """Repair stored orders and compare balances before any new signal is taken."""
         await self.reconciler.startup()
+
+    async def wait_ready(self) -> None:
+        """Until the stream is subscribed and a snapshot taken under it (TransientError past the wait)."""
+        try:
+            await asyncio.wait_for(self.balances.trusted.wait(), READY_WAIT_S)
+        except TimeoutError:
+            reason = self.balances.untrusted_reason()
+            raise TransientError(f"Binance account balances not current: {reason}") from None
 
     async def run(self) -> None:
         """The user data stream and the periodic reconciliation, until cancelled."""

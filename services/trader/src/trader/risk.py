@@ -5,8 +5,11 @@ signal itself (valid, tradable symbol, not stale), the day's loss (a breached li
 makes the executor set HALTED), then the order against the account. Spot trading is long-only:
 a SELL can only sell what the position holds (a larger SELL is cut to the position, a SELL with
 no position is refused). A BUY must fit the position limit and the cash the account holds, fee
-included. Every order must fit the notional limit. The orders-per-minute limit is the last
-check, made atomically in Redis by the executor (:mod:`trader.order_rate`).
+included. Every order must fit the notional limit. On a venue that reports balances (Binance),
+the cash is the venue's free quote balance and a SELL must also fit the free base balance; a
+balance the venue has not reported, or one that may be out of date, refuses the order (fail
+safe). The orders-per-minute limit is the last check, made atomically in Redis by the executor
+(:mod:`trader.order_rate`).
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ class RejectReason(StrEnum):
     MAX_ORDER_NOTIONAL = "max order notional"
     MAX_POSITION = "max position"
     INSUFFICIENT_BALANCE = "insufficient balance"
+    BALANCE_UNKNOWN = "balance unknown"
+    """The venue's balance is not known or may be stale (user data stream down, snapshot too old)."""
     VENUE_REJECTED = "venue rejected"
     """The venue refused the order (its own reason is stored in the order's ``reject_reason``)."""
     POSITION_CHANGED = "position changed"
@@ -55,14 +60,25 @@ class RiskLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class VenueBalances:
+    """Free balances as the venue reports them; None: unknown or possibly stale."""
+
+    quote: Decimal | None
+    base: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
 class Account:
     """What the account holds when the signal is assessed."""
 
     position_qty: Decimal
     quote_balance: Decimal
+    """Cash derived from the ledger (the paper venue's); not used when ``venue`` is given."""
     day_pnl: Decimal = ZERO
     """Today's realized P&L minus fees (negative: a loss)."""
     state: TradingState = TradingState.ACTIVE
+    venue: VenueBalances | None = None
+    """The venue's own free balances (Binance); None: the venue keeps none (paper)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,9 +110,18 @@ def check(signal: Signal, account: Account, limits: RiskLimits, now_ms: int) -> 
     notional = signal.price * quantity
     if notional > limits.max_order_notional:
         return RiskDecision(quantity, RejectReason.MAX_ORDER_NOTIONAL)
-    if signal.side is Side.BUY and notional * (1 + limits.fee_rate) > account.quote_balance:
-        return RiskDecision(quantity, RejectReason.INSUFFICIENT_BALANCE)
-    return RiskDecision(quantity)
+    reason = _check_balance(signal.side, quantity, notional * (1 + limits.fee_rate), account)
+    return RiskDecision(quantity, reason)
+
+
+def _check_balance(side: Side, quantity: Decimal, cost: Decimal, account: Account) -> RejectReason | None:
+    """A BUY's notional and fee within the free quote, a SELL's quantity within the free base."""
+    if account.venue is None:
+        return RejectReason.INSUFFICIENT_BALANCE if side is Side.BUY and cost > account.quote_balance else None
+    free, needed = (account.venue.quote, cost) if side is Side.BUY else (account.venue.base, quantity)
+    if free is None:
+        return RejectReason.BALANCE_UNKNOWN
+    return RejectReason.INSUFFICIENT_BALANCE if needed > free else None
 
 
 def _check_state(signal: Signal, state: TradingState) -> RejectReason | None:

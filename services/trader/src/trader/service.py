@@ -67,7 +67,10 @@ class TraderService:
         )
         self.executor = Executor(self.ledger, venue, _execution_config(settings), self.metrics, controls)
         self.sync = create_sync(settings, venue, self.ledger, db)  # Binance: reconciliation + user stream
+        if self.sync is not None:  # the cash check reads Binance's balances, not the ledger's arithmetic
+            self.executor.pre_trade.venue_balances = self.sync.balances
         self._sync_task: asyncio.Task[None] | None = None
+        self._sync_ready = False
         self._consumer = self._new_consumer()
         self._indexes_ready = False
         self._groups_ready = False
@@ -127,6 +130,9 @@ class TraderService:
         if self.sync is not None and self._sync_task is None:
             await self.sync.startup()  # before the first signal: repair what the venue did meanwhile
             self._sync_task = asyncio.create_task(self.sync.run())
+        if self.sync is not None and not self._sync_ready:
+            await self.sync.wait_ready()  # signals stay pending, not refused, until balances are current
+            self._sync_ready = True
         if not self._groups_ready:
             await self._consumer.ensure_groups()
             self._groups_ready = True
@@ -140,7 +146,7 @@ class TraderService:
             log.error("malformed signal skipped", entry_id=entry.entry_id.decode(), error=e.reason, raw=_preview(e.raw))
             self.metrics.signals_rejected.add(1, {"reason": str(RejectReason.MALFORMED)})
         else:
-            await self.executor.handle(signal)
+            await self.executor.handle(signal, fresh=not entry.redelivered)
         trigger(self.settings.failpoint, Failpoint.BEFORE_ACK)
         await self._consumer.ack([entry])
 

@@ -39,7 +39,8 @@ class TraderSettings(BinanceVenueSettings, BaseServiceSettings):
         default=Decimal("10000"),
         ge=0,
         allow_inf_nan=False,
-        description="Quote-asset cash the paper account starts with; a BUY needing more is rejected.",
+        description="Quote-asset cash the paper account starts with; a BUY needing more is rejected. "
+        "Not used with TRADER_VENUE=binance: the free balances Binance reports are checked instead.",
     )
     max_order_notional: Decimal = Field(
         default=Decimal("5000"),

@@ -221,6 +221,16 @@ class BinanceOutboundAccountPosition(msgspec.Struct, frozen=True):
     B: list[BinanceBalanceDelta]  # balances
 
 
+class BinanceBalanceUpdate(msgspec.Struct, frozen=True):
+    """``balanceUpdate``: a deposit, withdrawal or transfer changed one asset's free balance."""
+
+    e: str  # "balanceUpdate"
+    E: int  # event time
+    a: str  # asset
+    d: Decimal  # balance delta (signed)
+    T: int  # clear time
+
+
 class BinanceEventStreamTerminated(msgspec.Struct, frozen=True):
     """``eventStreamTerminated``: the subscription ended (unsubscribe, logout)."""
 

@@ -38,6 +38,10 @@ class Account:
     balances: dict[str, Balance] = field(default_factory=dict)
     update_time: int = 0
     changed: set[str] = field(default_factory=set)
+    fee_asset: str | None = None
+    """Commissions are paid in this asset while enough of it is free (Binance's BNB option)."""
+    fee_asset_price: Decimal | None = None
+    """Quote-asset price of one unit of ``fee_asset``."""
 
     def balance(self, asset: str) -> Balance:
         return self.balances.setdefault(asset, Balance())
@@ -124,7 +128,13 @@ class Keyring:
                 raise ValueError(f"API key {entry.api_key[:8]}... already belongs to account {owner.account}")
         for key in [k for k in self.keys.values() if k.account == config.name]:
             del self.keys[key.api_key]
-        account = Account(name=config.name, uid=100_000 + len(self.accounts) + 1, update_time=now_ms)
+        account = Account(
+            name=config.name,
+            uid=100_000 + len(self.accounts) + 1,
+            update_time=now_ms,
+            fee_asset=config.fee_asset,
+            fee_asset_price=config.fee_asset_price,
+        )
         if config.name in self.accounts:
             account.uid = self.accounts[config.name].uid
         for asset, amount in config.balances.items():

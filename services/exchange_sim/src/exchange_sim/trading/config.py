@@ -42,10 +42,21 @@ class AccountConfig(BaseModel):
     name: str = Field("default", min_length=1)
     balances: dict[str, Decimal] = Field(default_factory=dict)
     keys: list[ApiKeyConfig] = Field(default_factory=list)
+    fee_asset: str | None = Field(
+        None,
+        min_length=1,
+        description="Pay commissions in this asset (Binance's 'use BNB for fees') while the account holds enough "
+        "of it; otherwise, and by default, a BUY pays in the base asset and a SELL in the quote asset.",
+    )
+    fee_asset_price: Decimal | None = Field(
+        None, gt=0, description="Price of one unit of fee_asset in the quote asset: converts the commission."
+    )
 
     @model_validator(mode="after")
     def _check(self) -> AccountConfig:
         for asset, amount in self.balances.items():
             if not amount.is_finite() or amount < 0:
                 raise ValueError(f"account {self.name}: balance of {asset} must be >= 0")
+        if (self.fee_asset is None) != (self.fee_asset_price is None):
+            raise ValueError(f"account {self.name}: give fee_asset and fee_asset_price together")
         return self

@@ -2,8 +2,10 @@
 
 Pure state, no I/O: the REST and WebSocket layers call it and publish the user data events it
 queues (``take_events``). Money moves as on Binance spot: a LIMIT order locks ``price * qty``
-quote (BUY) or ``qty`` base (SELL) while open; a BUY pays commission in the base asset, a SELL in
-the quote asset; taker fills at the book's levels, maker fills (resting orders) at the order's price.
+quote (BUY) or ``qty`` base (SELL) while open; a BUY pays commission in the base asset (it receives
+``qty - commission``), a SELL in the quote asset (it receives ``qty * price - commission``), unless
+the account pays in its ``fee_asset`` (BNB) and holds enough of it; taker fills at the book's
+levels, maker fills (resting orders) at the order's price.
 """
 
 from __future__ import annotations
@@ -275,13 +277,13 @@ class TradingEngine:
                 refund = (order.price - price) * qty
                 account.unlock(spec.quote_asset, refund, now)
                 order.locked -= refund
-            commission, asset = _commission(qty, rate), spec.base_asset
-            account.credit(spec.base_asset, qty - commission, now)
+            commission, asset = _in_fee_asset(account, quote, rate, now) or (_commission(qty, rate), spec.base_asset)
+            account.credit(spec.base_asset, qty - commission if asset == spec.base_asset else qty, now)
         else:
             account.debit(spec.base_asset, qty, now, from_locked=True)
             order.locked -= qty
-            commission, asset = _commission(quote, rate), spec.quote_asset
-            account.credit(spec.quote_asset, quote - commission, now)
+            commission, asset = _in_fee_asset(account, quote, rate, now) or (_commission(quote, rate), spec.quote_asset)
+            account.credit(spec.quote_asset, quote - commission if asset == spec.quote_asset else quote, now)
         order.executed_qty += qty
         order.cum_quote += quote
         order.status = "FILLED" if order.remaining <= 0 and order.can_fill else "PARTIALLY_FILLED"
@@ -351,3 +353,18 @@ class TradingEngine:
 
 def _commission(amount: Decimal, rate: Decimal) -> Decimal:
     return (amount * rate).quantize(EIGHT_PLACES, rounding=ROUND_HALF_UP)
+
+
+def _in_fee_asset(account: Account, quote: Decimal, rate: Decimal, now: int) -> tuple[Decimal, str] | None:
+    """The commission charged in the account's fee asset (debited here), or None when it pays as usual.
+
+    As on Binance with "use BNB for fees": the quote value of the commission converted at the fee
+    asset's price; an account without enough of it free pays in the trade's own assets instead.
+    """
+    if account.fee_asset is None or account.fee_asset_price is None:
+        return None
+    commission = _commission(quote / account.fee_asset_price, rate)
+    if commission <= 0 or commission > account.free(account.fee_asset):
+        return None
+    account.debit(account.fee_asset, commission, now)
+    return commission, account.fee_asset

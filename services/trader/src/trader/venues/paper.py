@@ -11,8 +11,9 @@ process and is shared by every replica), and ``client_order_id`` is its idempote
   (integers, so the Lua arithmetic is exact). A SELL for more than that is REJECTED
   ("insufficient balance"), as Binance does, so the venue never sells what it does not hold.
 
-Both writes are one Lua script: an order is either executed with its balance change or not at
-all. Prices and fills come from :mod:`trader.venues.paper_fills`.
+Both writes are one Lua script, which also answers a resubmitted id with its stored answer: an
+order is either executed with its balance change or not at all, and only once. Prices and
+fills come from :mod:`trader.venues.paper_fills`.
 """
 
 from __future__ import annotations
@@ -84,9 +85,8 @@ class PaperVenue:
         return "paper"
 
     async def submit(self, order: OrderRequest) -> OrderResult:
-        stored = await self._redis.get(ORDER_KEY.format(order.client_order_id))
-        if stored is not None:
-            return _decoder.decode(stored)
+        """Two round trips: the book top, then the script, which returns the stored answer instead
+        of executing when the id was submitted before (so no GET is needed first)."""
         top = await self._books.latest(order.symbol) if self._terms.use_book else None
         result = execute(order, top, self._terms, self._clock())
         executed = sum((fill.qty for fill in result.fills), Decimal(0))

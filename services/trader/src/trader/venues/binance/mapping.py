@@ -2,9 +2,9 @@
 
 Fill ids are ``<client order id>-<trade id>``: the REST response, the user data stream and a
 reconciliation all name one execution the same way, so the ledger stores it once whichever path
-brings it first. Fees are kept in the quote asset (what the position accounting counts): a
-commission charged in the base asset (Binance's BUY default) is valued at the fill price; one in a
-third asset (BNB) cannot be valued here and is recorded as 0 with a note.
+brings it first. A fill's fee is the commission exactly as Binance charged it, with its asset
+(``commissionAsset``): the base asset (Binance's BUY default), the quote asset (SELL default) or a
+third one (BNB); the position accounting decides what each means (:mod:`trader.position`).
 """
 
 from __future__ import annotations
@@ -44,15 +44,11 @@ def to_status(binance_status: str) -> OrderStatus:
         raise ValueError(f"unknown Binance order status {binance_status!r}") from None
 
 
-def fee_in_quote(commission: Decimal, asset: str | None, price: Decimal, rules: SymbolRules) -> Decimal:
-    """The commission valued in the quote asset (0 when charged in a third asset)."""
-    if not commission or asset is None:
-        return ZERO
-    if asset == rules.quote_asset:
-        return commission
-    if asset == rules.base_asset:
-        return commission * price
-    return ZERO
+def commission(amount: Decimal, asset: str | None, rules: SymbolRules) -> tuple[Decimal, str]:
+    """The fill's fee and its asset as charged; no commission is 0 in the quote asset."""
+    if not amount or asset is None:
+        return ZERO, rules.quote_asset
+    return amount, asset
 
 
 def to_fill(
@@ -61,11 +57,12 @@ def to_fill(
     trade_id: int,
     price: Decimal,
     qty: Decimal,
-    commission: Decimal,
+    commission_amount: Decimal,
     commission_asset: str | None,
     ts: int,
     rules: SymbolRules,
 ) -> Fill:
+    fee, fee_asset = commission(commission_amount, commission_asset, rules)
     return Fill(
         fill_id=fill_id(client_order_id, trade_id),
         client_order_id=client_order_id,
@@ -73,8 +70,8 @@ def to_fill(
         side=Side(side),
         price=price,
         qty=qty,
-        fee=fee_in_quote(commission, commission_asset, price, rules),
-        fee_asset=rules.quote_asset,
+        fee=fee,
+        fee_asset=fee_asset,
         ts=ts,
     )
 

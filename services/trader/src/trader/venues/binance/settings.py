@@ -64,6 +64,13 @@ class BinanceVenueSettings(BaseModel):
     binance_reconcile_lookback_ms: int = Field(
         default=600_000, ge=0, description="Orders created this recently (ms) are reconciled even when stored final."
     )
+    binance_balance_max_age_s: float = Field(
+        default=180.0,
+        gt=0,
+        description="The pre-trade balance check trusts the account snapshot (GET /api/v3/account, taken by "
+        "every reconciliation, kept current by the user data stream) this long; older, or with the stream down, "
+        "orders are refused ('balance unknown'). Must exceed TRADER_BINANCE_RECONCILE_INTERVAL_S.",
+    )
     binance_reconnect_base_s: float = Field(
         default=0.5, gt=0, description="First backoff delay before the user data stream reconnects, in seconds."
     )
@@ -75,6 +82,11 @@ class BinanceVenueSettings(BaseModel):
     def _keys_for_binance(self) -> Self:
         if getattr(self, "venue", None) != "binance":
             return self
+        if self.binance_balance_max_age_s <= self.binance_reconcile_interval_s:
+            raise ValueError(
+                "TRADER_BINANCE_BALANCE_MAX_AGE_S must exceed TRADER_BINANCE_RECONCILE_INTERVAL_S "
+                "(each reconciliation refreshes the balances)"
+            )
         missing = []
         if self.binance_api_key is None or not self.binance_api_key.get_secret_value():
             missing.append("TRADER_BINANCE_API_KEY")

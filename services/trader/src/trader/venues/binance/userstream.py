@@ -2,7 +2,10 @@
 
 One supervised connection: connect, subscribe (``userDataStream.subscribe.signature`` for any key;
 ``session.logon`` then ``userDataStream.subscribe`` for Ed25519), call ``on_connected`` (the
-reconciliation that repairs whatever happened while we were away), then dispatch events by type.
+reconciliation that repairs whatever happened while we were away), then dispatch events by type:
+``executionReport`` to ``on_report``; ``outboundAccountPosition`` and ``balanceUpdate`` to the
+account's balances, which are told when the subscription starts and ends (events missed while
+disconnected make them untrusted until the next snapshot).
 ``serverShutdown``, ``eventStreamTerminated``, a close or an error end the connection and it is
 made again with jittered backoff (reset after a good subscription). The ``websockets`` library
 answers server pings with the same payload. A malformed or unknown event is logged, counted and
@@ -21,7 +24,9 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from algo_common.binance.signing import SIGNATURE_PARAM, Ed25519Signer, Signer, ws_api_payload
 from algo_common.binance.trading_schemas import (
+    BinanceBalanceUpdate,
     BinanceExecutionReport,
+    BinanceOutboundAccountPosition,
     BinanceUserEventType,
     BinanceWsApiRequest,
     BinanceWsApiResponse,
@@ -29,6 +34,7 @@ from algo_common.binance.trading_schemas import (
 from algo_common.errors import TransientError
 from algo_common.logging import get_logger
 from algo_common.retry import backoff_delay
+from trader.venues.binance.balances import AccountBalances
 from trader.venues.binance.clock import ServerClock
 from trader.venues.binance.metrics import BinanceMetrics
 
@@ -36,7 +42,8 @@ log = get_logger(__name__)
 RAW_LOG_LIMIT = 512
 MAX_FRAME_BYTES = 1 << 20
 RECONNECT_EVENTS = frozenset({"serverShutdown", "eventStreamTerminated"})
-IGNORED_EVENTS = frozenset({"outboundAccountPosition", "balanceUpdate", "externalLockUpdate", "listStatus"})
+BALANCE_EVENTS = frozenset({"outboundAccountPosition", "balanceUpdate"})
+IGNORED_EVENTS = frozenset({"externalLockUpdate", "listStatus"})
 
 ReportHandler = Callable[[BinanceExecutionReport], Awaitable[None]]
 
@@ -55,6 +62,8 @@ class StreamEnded(TransientError):
 _frame_decoder = msgspec.json.Decoder(_Frame)
 _type_decoder = msgspec.json.Decoder(BinanceUserEventType)
 _report_decoder = msgspec.json.Decoder(BinanceExecutionReport)
+_position_decoder = msgspec.json.Decoder(BinanceOutboundAccountPosition)
+_balance_update_decoder = msgspec.json.Decoder(BinanceBalanceUpdate)
 _response_decoder = msgspec.json.Decoder(BinanceWsApiResponse)
 _encoder = msgspec.json.Encoder()
 
@@ -75,6 +84,7 @@ class UserStream:
         open_timeout_s: float,
         backoff_base_s: float,
         backoff_cap_s: float,
+        balances: AccountBalances | None = None,
     ) -> None:
         self._url = url
         self._signer = signer
@@ -86,6 +96,7 @@ class UserStream:
         self._open_timeout_s = open_timeout_s
         self._backoff = (backoff_base_s, backoff_cap_s)
         self._ids = itertools.count(1)
+        self._balances = balances
         self.subscribed = asyncio.Event()
 
     async def run(self) -> None:
@@ -104,6 +115,8 @@ class UserStream:
                     attempt = 0
                     self._metrics.user_stream_reconnects.add(1)
                     self.subscribed.set()
+                    if self._balances is not None:
+                        self._balances.stream_connected()
                     log.info("user data stream subscribed")
                     await self._on_connected()
                     await self._read(ws)
@@ -111,6 +124,8 @@ class UserStream:
                 log.warning("user data stream lost; reconnecting", error=f"{type(e).__name__}: {e}"[:RAW_LOG_LIMIT])
             finally:
                 self.subscribed.clear()
+                if self._balances is not None:
+                    self._balances.stream_lost()
             base, cap = self._backoff
             await asyncio.sleep(backoff_delay(attempt, base, cap))
             attempt += 1
@@ -160,6 +175,10 @@ class UserStream:
                 return  # a late response to a request of ours
             kind = _type_decoder.decode(frame.event).e
             report = _report_decoder.decode(frame.event) if kind == "executionReport" else None
+            if kind == "outboundAccountPosition" and self._balances is not None:
+                self._balances.on_account_position(_position_decoder.decode(frame.event))
+            elif kind == "balanceUpdate" and self._balances is not None:
+                self._balances.on_balance_update(_balance_update_decoder.decode(frame.event))
         except (msgspec.DecodeError, msgspec.ValidationError) as e:
             self._metrics.user_stream_events.add(1, {"kind": "malformed"})
             log.error(
@@ -179,8 +198,8 @@ class UserStream:
                 )
         elif kind in RECONNECT_EVENTS:
             raise StreamEnded(f"user data stream ended by the venue: {kind}")
-        elif kind not in IGNORED_EVENTS:
+        elif kind not in IGNORED_EVENTS and kind not in BALANCE_EVENTS:
             log.info("unknown user data event skipped", kind=kind)
 
 
-_KNOWN = RECONNECT_EVENTS | IGNORED_EVENTS | {"executionReport", "unapplied"}
+_KNOWN = RECONNECT_EVENTS | IGNORED_EVENTS | BALANCE_EVENTS | {"executionReport", "unapplied"}

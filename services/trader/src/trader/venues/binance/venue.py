@@ -183,10 +183,11 @@ class BinanceVenue:
         return from_query(order, trades, rules)
 
     async def free_balance(self, asset: str) -> Decimal:
-        """Free balance of ``asset``: a SELL never asks for more than the account holds.
+        """Free balance of ``asset`` now: a SELL never asks for more than the account holds.
 
-        A BUY's commission is charged in the base asset, so the account holds a little less than
-        the position's quantity; selling the whole position must sell what is really there.
+        The position already excludes base-asset commissions and the risk check compared the SELL
+        with the free balance the user data stream reported; this fresh read also covers a balance
+        that changed since (a withdrawal, a trade made outside this trader).
         """
         try:
             account = _account_decoder.decode(
