@@ -2,7 +2,7 @@
 
 Times the vectorised engine (target < 50 ms) and the event-driven engine, which runs the live
 processor's ``SmaCross.on_bar`` on every bar with exact Decimals (target < 1 s); then both of ours
-and backtesting.py on tests/fixtures/btcusdt-1h.csv (SMA 10/30, the reference run) and the ratio.
+and backtesting.py and vectorbt on tests/fixtures/btcusdt-1h.csv (SMA 10/30, the reference run) and the ratios.
 Each figure is the best wall-clock time of several runs (the least disturbed by other work on the
 machine), with the median and the best process CPU time. Run: ``./dev bench backtest`` (or
 ``uv run python -m bench backtest``). docs/performance.md records the figures.
@@ -148,6 +148,39 @@ def backtesting_py_run(
     return backtest.run, outcome
 
 
+def vectorbt_run(
+    path: Path, fast: int, slow: int
+) -> tuple[Callable[[], Any], Callable[[Any], tuple[int, float]]] | None:
+    """vectorbt with the reference rule, or None where it is not installed (dependency group ``bench``).
+
+    Next-open fills as ours: the crossover of bar i's close, shifted one bar, fills at bar i+1's open.
+    """
+    try:
+        import pandas as pd  # noqa: PLC0415 - comparison only
+        import vectorbt as vbt  # noqa: PLC0415
+    except ImportError:
+        return None
+    frame = pd.read_csv(path)
+    frame.index = pd.to_datetime(frame["open_time_ms"], unit="ms")
+
+    def run() -> Any:
+        close, open_ = frame["close"], frame["open"]
+        fast_mean, slow_mean = close.rolling(fast).mean(), close.rolling(slow).mean()
+        up = (fast_mean.shift(1) <= slow_mean.shift(1)) & (fast_mean > slow_mean)
+        down = (fast_mean.shift(1) >= slow_mean.shift(1)) & (fast_mean < slow_mean)
+        entries = up.shift(1, fill_value=False).astype(bool)
+        exits = down.shift(1, fill_value=False).astype(bool)
+        return vbt.Portfolio.from_signals(
+            close, entries, exits, price=open_, size=1, init_cash=1_000_000, fees=0, freq="1h"
+        )
+
+    def outcome(portfolio: Any) -> tuple[int, float]:
+        return int(portfolio.trades.closed.count()), float(portfolio.final_value())
+
+    run()  # numba compiles its kernels on the first call (~10 s): not timed
+    return run, outcome
+
+
 def _line(name: str, timing: Timing, target: float | None = None) -> str:
     best, median, cpu = (f"{x * 1000:8.1f} ms" for x in timing)
     verdict = (
@@ -194,6 +227,19 @@ def bench_reference_file() -> None:
     print(
         f"  our time / backtesting.py's (best runs): vectorised {v.best / b.best:.4f} ({b.best / v.best:.0f}x faster),"
         f" event-driven {e.best / b.best:.3f} ({b.best / e.best:.1f}x faster)"
+    )
+    peer = vectorbt_run(CSV, 10, 30)
+    if peer is None:
+        print("  vectorbt: not installed (`./dev bench` installs the dependency group bench)")
+        return
+    run_vbt, outcome_vbt = peer
+    portfolio, t = timed(run_vbt, repeat=15)
+    vbt_trades, vbt_equity = outcome_vbt(portfolio)
+    print(_line("vectorbt 1.2.0 Portfolio.from_signals", t))
+    print(f"  vectorbt: {vbt_trades} trades, final equity {vbt_equity:.2f}")
+    print(
+        f"  our time / vectorbt's (best runs): vectorised {v.best / t.best:.4f} ({t.best / v.best:.0f}x faster),"
+        f" event-driven {e.best / t.best:.3f}"
     )
 
 
