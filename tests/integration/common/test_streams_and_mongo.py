@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import msgspec
+import pytest
 import redis.asyncio as aioredis
 from pymongo import IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from algo_common.domain.models import Side, Signal
 from algo_common.mongo import Document, ensure_indexes, insert_or_ignore, to_document
-from algo_common.streams import GroupConsumer, decode_signal, encode_signal, publish, publish_once
+from algo_common.streams import (
+    ENTRY_ID_FIELD,
+    GroupConsumer,
+    decode_signal,
+    encode_signal,
+    publish,
+    publish_once,
+    publish_or_find,
+)
 
 
 def _signal(signal_id: str = "s1") -> Signal:
@@ -44,6 +54,43 @@ async def test_publish_once_writes_a_signal_exactly_once(redis: aioredis.Redis) 
     entries: list[tuple[bytes, dict[bytes, bytes]]] = await redis.xrange("signals")  # type: ignore[assignment]
     assert len(entries) == 1
     assert decode_signal(entries[0][1][b"signal"]) == _signal()
+
+
+async def test_publish_or_find_hands_a_repeated_publisher_the_payload_published_first(
+    redis: aioredis.Redis,
+) -> None:
+    # arrange: the first decision is published; the stream is then trimmed to nothing
+    first = {b"signal_id": b"s1", b"signal": encode_signal(_signal())}
+    again = {b"signal_id": b"s1", b"signal": encode_signal(msgspec.structs.replace(_signal(), ts_decision=99_999))}
+    published = await publish_or_find(redis, "signals", "s1", first, maxlen=1000)
+    await redis.xtrim("signals", maxlen=0)
+    # act: the same signal decided again, later
+    repeated = await publish_or_find(redis, "signals", "s1", again, maxlen=1000)
+    # assert: nothing written, and the first payload (its decision time) comes back
+    assert (published.new, published.fields) == (True, first)
+    assert (repeated.new, repeated.entry_id, repeated.fields) == (False, published.entry_id, first)
+    assert await redis.xlen("signals") == 0
+
+
+async def test_publish_or_find_after_a_marker_of_the_previous_version_reports_a_duplicate_without_payload(
+    redis: aioredis.Redis,
+) -> None:
+    # arrange: the marker an older publish_once left (a plain string)
+    await redis.set("published:s1", "1")
+    # act
+    result = await publish_or_find(redis, "signals", "s1", {b"signal": b"{}"}, maxlen=1000)
+    legacy = await publish_once(redis, "signals", "s1", {b"signal": b"{}"}, maxlen=1000)
+    # assert
+    assert (result.new, result.entry_id, result.fields) == (False, None, None)
+    assert legacy is None
+    assert await redis.xlen("signals") == 0
+
+
+async def test_publish_or_find_refuses_the_reserved_field_name(redis: aioredis.Redis) -> None:
+    # act / assert
+    with pytest.raises(ValueError, match="reserved"):
+        await publish_or_find(redis, "signals", "s1", {ENTRY_ID_FIELD: b"x"}, maxlen=1000)
+    assert await redis.exists("signals", "published:s1") == 0
 
 
 async def test_unacked_entry_is_redelivered_to_a_restarted_consumer(redis: aioredis.Redis) -> None:

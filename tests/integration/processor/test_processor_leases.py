@@ -98,6 +98,7 @@ async def test_a_processor_that_lost_its_lease_stops_emitting_and_resumes_once_i
         await eventually(stopped, "lease loss noticed", timeout_s=WAIT_S)
         # assert: nothing published for the crossing bar, checkpoint not moved past it
         assert await observer.stream_signals() == []
+        assert await observer.signal_docs() == []  # nothing stored either: the document follows the publish
         assert await observer.checkpoint() == path_kline(4).close_time
         assert metric_value("processor_lease_losses_total", symbol="BTCUSDT") > fenced_before
         # act: the other holder goes away; the lease is free, the processor takes the symbol back

@@ -28,24 +28,28 @@ _market_encoder = msgspec.json.Encoder(decimal_format="string")
 _market_decoder = msgspec.json.Decoder(MarketEvent)
 _signal_decoder = msgspec.json.Decoder(Signal)
 
-# Publish an entry only if its id was never published: SET NX marker and XADD in one atomic step,
-# so a producer that crashes after publishing and then replays its input publishes nothing twice.
+# Publish an entry only if its id was never published, in one atomic step: the marker KEYS[2] is a
+# hash holding the entry id and a copy of the fields, so a producer that crashes after publishing and
+# decides again is handed back exactly what the stream carries (even once MAXLEN has trimmed it).
+# With a third key (fenced), nothing is written unless the lease KEYS[3] still holds the writer's
+# token ARGV[1]. Replies: {1, id} published; {0, {field, value, ...}} duplicate ({0} for a marker
+# of an older version, which kept no copy); {-1} lease lost.
 _PUBLISH_ONCE = """
-if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then
-  return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 3))
+local o = 0
+if #KEYS == 3 then
+  if redis.call('GET', KEYS[3]) ~= ARGV[1] then return {-1} end
+  o = 1
 end
-return false
+local kind = redis.call('TYPE', KEYS[2])['ok']
+if kind == 'hash' then return {0, redis.call('HGETALL', KEYS[2])} end
+if kind ~= 'none' then return {0} end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[o + 1], '*', unpack(ARGV, o + 3))
+redis.call('HSET', KEYS[2], ':entry_id', id, unpack(ARGV, o + 3))
+redis.call('EXPIRE', KEYS[2], ARGV[o + 2])
+return {1, id}
 """
-
-# The same, fenced: nothing is written unless the lease KEYS[3] still holds the writer's token
-# ARGV[1]; 0 (not false) tells a refused writer apart from a duplicate.
-_PUBLISH_ONCE_FENCED = """
-if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
-if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[3]) then
-  return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 4))
-end
-return false
-"""
+ENTRY_ID_FIELD = b":entry_id"
+"""Reserved in a ``publish_once`` marker for the entry id; no published field may have this name."""
 
 
 def market_stream(symbol: str) -> str:
@@ -97,6 +101,58 @@ async def publish_batch(
     return result
 
 
+@dataclass(frozen=True, slots=True)
+class Publication:
+    """What the stream carries under a dedupe key once :func:`publish_or_find` returns."""
+
+    new: bool
+    """True when this call wrote the entry; False when the key had been published before."""
+    entry_id: bytes | None
+    """The entry's id; None only for a duplicate whose marker predates the stored copy."""
+    fields: dict[bytes, bytes] | None
+    """The fields the stream carries for the key (this call's, or the earlier publisher's copy)."""
+
+
+async def publish_or_find(
+    redis: aioredis.Redis,
+    stream: str,
+    dedupe_key: str,
+    fields: dict[bytes, bytes],
+    maxlen: int,
+    dedupe_ttl_s: int = 7 * 24 * 3600,
+    fence: Fence | None = None,
+) -> Publication:
+    """XADD unless ``dedupe_key`` was published before; either way, return what the stream carries for it.
+
+    A producer deciding again after a crash thus learns the payload that was published first, and
+    can store that instead of its own (e.g. a later decision time). With ``fence``, the lease check
+    and the write are one atomic step: :class:`LeaseLost` when the lease no longer holds the
+    fence's token (nothing is written, nothing is returned).
+    """
+    if ENTRY_ID_FIELD in fields:
+        raise ValueError(f"field name {ENTRY_ID_FIELD!r} is reserved")
+    args: list[bytes | str | int] = [maxlen, dedupe_ttl_s]
+    for key, value in fields.items():
+        args.extend((key, value))
+    marker = f"published:{dedupe_key}"
+    if fence is None:
+        reply = await redis.eval(_PUBLISH_ONCE, 2, stream, marker, *args)
+    else:
+        reply = await redis.eval(_PUBLISH_ONCE, 3, stream, marker, fence.key, fence.token, *args)
+    status = reply[0]
+    if status == -1:
+        assert fence is not None  # only a fenced publish is refused
+        raise LeaseLost(fence.key)
+    if status == 1:
+        return Publication(True, cast(bytes, reply[1]), dict(fields))
+    if len(reply) < 2:  # marker of an older version: published, content unknown here
+        return Publication(False, None, None)
+    flat = cast(list[bytes], reply[1])
+    stored = dict(zip(flat[::2], flat[1::2], strict=True))
+    entry_id = stored.pop(ENTRY_ID_FIELD)
+    return Publication(False, entry_id, stored)
+
+
 async def publish_once(
     redis: aioredis.Redis,
     stream: str,
@@ -111,17 +167,8 @@ async def publish_once(
     With ``fence``, the lease check and the write are one atomic step: :class:`LeaseLost` when
     the lease no longer holds the fence's token (nothing is written).
     """
-    args: list[bytes | str | int] = [maxlen, dedupe_ttl_s]
-    for key, value in fields.items():
-        args.extend((key, value))
-    marker = f"published:{dedupe_key}"
-    if fence is None:
-        result = await redis.eval(_PUBLISH_ONCE, 2, stream, marker, *args)
-    else:
-        result = await redis.eval(_PUBLISH_ONCE_FENCED, 3, stream, marker, fence.key, fence.token, *args)
-        if result == 0:
-            raise LeaseLost(fence.key)
-    return result if isinstance(result, bytes) else None
+    publication = await publish_or_find(redis, stream, dedupe_key, fields, maxlen, dedupe_ttl_s, fence)
+    return publication.entry_id if publication.new else None
 
 
 async def ensure_group(redis: aioredis.Redis, stream: str, group: str) -> None:

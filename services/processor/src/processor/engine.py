@@ -1,9 +1,11 @@
-"""Per-symbol state and the effects of each closed bar: decide, store, publish, checkpoint.
+"""Per-symbol state and the effects of each closed bar: decide, publish, store, checkpoint.
 
 A bar at or before its symbol's checkpoint was fully handled before (its signal, if any, is
-stored and published), so it only updates the strategy; a later bar is handled in this order:
-signal document, stream entry, checkpoint (the batch's klines are written meanwhile, and are
-durable before the checkpoint moves). Stream entries are acked by the caller afterwards.
+published and stored), so it only updates the strategy; a later bar is handled in this order:
+stream entry, signal document (what the stream carries), checkpoint. The batch's klines are
+written once the first signal is out (a write running beside the publish delays it on the shared
+event loop and MongoDB host) and are durable before any checkpoint moves. Stream entries are acked
+by the caller afterwards, so a crash at any step leaves the bar to be decided again.
 The states are those of the symbols this replica owns; their set changes as leases come and go.
 """
 
@@ -30,6 +32,30 @@ from processor.store import SOURCE_INTERVAL, ProcessorStore
 log = get_logger(__name__)
 
 _SOURCE_MS = interval_ms(SOURCE_INTERVAL)
+
+
+class KlineWrite:
+    """A batch's klines write, started when first needed: after the batch's first publish, or when
+    a bar's checkpoint must wait for it, or at the end of the batch."""
+
+    def __init__(self, write: Callable[[], Awaitable[int]]) -> None:
+        self._write = write
+        self._task: asyncio.Future[int] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.ensure_future(self._write())
+
+    async def done(self) -> None:
+        """Start the write if need be and wait until it is durable."""
+        self.start()
+        assert self._task is not None
+        await self._task
+
+    async def settle(self) -> None:
+        """Wait for a started write without raising (the batch failed; it is redone anyway)."""
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
 
 
 @dataclass
@@ -66,11 +92,18 @@ class Engine:
         self._clock = clock
 
     async def on_outcome(
-        self, state: SymbolState, outcome: BarOutcome, inputs_stored: Awaitable[int] | None = None
+        self,
+        state: SymbolState,
+        outcome: BarOutcome,
+        inputs: KlineWrite | None = None,
+        replayed: bool = True,
     ) -> None:
         """Handle one closed bar (live or catch-up); a no-op for bars already handled.
 
-        ``inputs_stored``: the write of the bar's klines, awaited before the checkpoint moves.
+        ``inputs``: the write of the bar's klines, started once the signal is out and awaited
+        before the checkpoint moves.
+        ``replayed``: the bar may have been decided before (catch-up, the default, or redelivered
+        entries); only a first delivery skips looking for a stored signal before publishing.
         """
         bar = outcome.bar
         if state.is_done(bar):
@@ -78,9 +111,12 @@ class Engine:
         self._metrics.bars.add(1, {"symbol": bar.symbol, "interval": bar.interval})
         if outcome.decision is not None:
             sig = to_signal(state.pipeline.strategy, outcome.decision, bar, self._quantity, self._clock())
-            await self._publisher.emit(sig, bar, state.fence)
-        if inputs_stored is not None:
-            await inputs_stored
+            published = await self._publisher.publish(sig, bar, state.fence, replayed=replayed)
+            if inputs is not None:
+                inputs.start()  # MongoDB work only once the signal is on its way to the trader
+            await self._publisher.store(published)
+        if inputs is not None:
+            await inputs.done()
         await self._store.save_checkpoint(state.key, bar.close_time, self._clock(), outcome.state)
         state.checkpoint = bar.close_time
 
@@ -95,25 +131,27 @@ class Engine:
         fresh = self._fresh([kline for kline in map(self._decode, entries) if kline is not None])
         if not fresh:
             return
-        # The klines are written while the batch is decided (a signal need not wait for them) but are
-        # durable before any checkpoint moves and before the caller acks: a rebuild finds them in MongoDB.
-        stored = asyncio.ensure_future(self._store.store_klines(fresh))
+        replayed = any(entry.redelivered for entry in entries)
+        # The klines need not be durable before a signal is published, only before any checkpoint
+        # moves and before the caller acks: a rebuild finds them in MongoDB.
+        stored = KlineWrite(lambda: self._store.store_klines(fresh))
         try:
             for kline in fresh:
                 state = self.states.get(kline.symbol)
                 if state is None:  # not owned any more
                     continue
-                for earlier in await self._skipped_before(state, kline):
-                    await self._feed(state, earlier, stored)
-                await self._feed(state, kline, stored)
+                skipped = await self._skipped_before(state, kline)
+                for earlier in skipped:
+                    await self._feed(state, earlier, stored, True)
+                await self._feed(state, kline, stored, replayed or bool(skipped))
         except BaseException:
-            await asyncio.gather(stored, return_exceptions=True)
+            await stored.settle()
             raise
-        await stored
+        await stored.done()
 
-    async def _feed(self, state: SymbolState, kline: Kline, stored: Awaitable[int]) -> None:
+    async def _feed(self, state: SymbolState, kline: Kline, stored: KlineWrite, replayed: bool) -> None:
         for outcome in state.pipeline.on_kline(kline):
-            await self.on_outcome(state, outcome, stored)
+            await self.on_outcome(state, outcome, stored, replayed)
 
     async def _skipped_before(self, state: SymbolState, kline: Kline) -> list[Kline]:
         """Minutes the stream skipped before ``kline`` that MongoDB holds, oldest first.

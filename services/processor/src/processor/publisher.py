@@ -1,13 +1,16 @@
-"""Make a signal durable, then visible: MongoDB first, then the stream, each exactly once.
+"""Make a signal visible, then durable: the stream first, then MongoDB, each exactly once.
 
-Order matters for crash safety: the document is inserted (insert-or-ignore by signal id) before
-the stream entry is written with ``publish_once``. A crash in between leaves a stored, unpublished
-signal; the bar is decided again after restart (its checkpoint was not written), the insert is a
-no-op and the *stored* signal is published, so the stream carries exactly what MongoDB holds.
+The fenced ``publish_or_find`` writes the entry (deterministic signal id, written once), so the
+trader sees the signal without waiting for MongoDB. Then the ``trade_signals`` document is
+stored, built from what the stream carries: when the id was published before (a crash after the
+publish, before the checkpoint moved, and the bar decided again), the script hands back the
+payload published first, with its original decision time, and that is what is stored. So the
+stream entry and the document are the same signal whichever step a crash interrupted; the caller
+moves the checkpoint and acks only after :meth:`SignalPublisher.store` returned.
 
 With a ``fence`` (the symbol's lease), the stream write is refused atomically once the lease is
-no longer this replica's: :class:`SignalFenced` names the symbol and the fence, and the caller must
-not move the checkpoint (the new owner decides the bar again and publishes the stored signal).
+no longer this replica's: :class:`SignalFenced` names the symbol and the fence, nothing is stored
+and the caller must not move the checkpoint (the new owner decides the bar again).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from algo_common.domain.models import Kline, Signal
 from algo_common.errors import AlgoTradeError
 from algo_common.lease import Fence, LeaseLost
 from algo_common.logging import get_logger
-from algo_common.streams import SIGNALS_STREAM, publish_once
+from algo_common.streams import SIGNALS_STREAM, Publication, decode_signal, publish_or_find
 from processor.metrics import ProcessorMetrics
 from processor.signals import stream_fields
 from processor.store import ProcessorStore
@@ -53,29 +56,45 @@ class SignalPublisher:
         self._metrics = metrics
         self._clock = clock
 
-    async def emit(self, sig: Signal, bar: Kline, fence: Fence | None = None) -> bool:
-        """Store and publish ``sig``; True when this call put it on the stream (False: it already was)."""
-        inserted = await self._store.insert_signal(sig)
-        stored = sig if inserted else (await self._store.find_signal(sig.signal_id) or sig)
+    async def publish(self, sig: Signal, bar: Kline, fence: Fence | None = None, *, replayed: bool = False) -> Signal:
+        """Put ``sig`` on the stream unless its id is there already; returns the signal the stream carries.
+
+        ``replayed``: the bar may have been decided before (catch-up, redelivered entries). Then a
+        document stored by an earlier version of the processor (which stored before publishing)
+        is published in place of ``sig``; on the live path that MongoDB read is skipped.
+        """
+        candidate = (await self._store.find_signal(sig.signal_id) or sig) if replayed else sig
         try:
-            entry_id = await publish_once(
-                self._redis, SIGNALS_STREAM, stored.signal_id, stream_fields(stored), self._maxlen, fence=fence
+            publication = await publish_or_find(
+                self._redis, SIGNALS_STREAM, sig.signal_id, stream_fields(candidate), self._maxlen, fence=fence
             )
         except LeaseLost:
             assert fence is not None  # only a fenced publish is refused
-            log.warning("signal not published: lease lost", signal_id=stored.signal_id, symbol=stored.symbol)
-            raise SignalFenced(stored.symbol, fence) from None
+            log.warning("signal not published: lease lost", signal_id=sig.signal_id, symbol=sig.symbol)
+            raise SignalFenced(sig.symbol, fence) from None
+        published = candidate if publication.new else await self._published(publication, candidate)
         # Logged once it is on the stream (or known to be), so the log line costs the trader no latency.
         log.info(
             "signal",
-            inserted=inserted,
-            published=entry_id is not None,
-            signal=msgspec.to_builtins(stored),
+            published=publication.new,
+            signal=msgspec.to_builtins(published),
             bar=msgspec.to_builtins(bar),
         )
-        if entry_id is None:
-            return False
-        self._metrics.signals.add(1, {"symbol": stored.symbol, "side": stored.side.value})
-        latency_s = (self._clock() - stored.ts_event) / 1000
-        self._metrics.signal_latency.record(max(latency_s, 0.0), {"symbol": stored.symbol})
-        return True
+        if publication.new:
+            self._metrics.signals.add(1, {"symbol": published.symbol, "side": published.side.value})
+            latency_s = (self._clock() - published.ts_event) / 1000
+            self._metrics.signal_latency.record(max(latency_s, 0.0), {"symbol": published.symbol})
+        return published
+
+    async def store(self, published: Signal) -> None:
+        """Store the ``trade_signals`` document of a signal :meth:`publish` returned (insert-or-ignore)."""
+        if not await self._store.insert_signal(published):
+            stored = await self._store.find_signal(published.signal_id)
+            if stored != published:  # only a document and a marker from before publish-first can differ
+                log.error("stored signal differs from the stream's", signal_id=published.signal_id)
+
+    async def _published(self, publication: Publication, candidate: Signal) -> Signal:
+        """The signal an earlier publish put on the stream (a marker without a copy: the stored one)."""
+        if publication.fields is not None:
+            return decode_signal(publication.fields[b"signal"])
+        return await self._store.find_signal(candidate.signal_id) or candidate
