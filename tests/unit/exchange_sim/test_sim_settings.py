@@ -54,3 +54,14 @@ def test_bad_values_stop_start_up_naming_the_variable(
     assert fragment in err
     if env != "SIM_MODE":
         assert env in err
+
+
+def test_help_lists_every_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    # act
+    with pytest.raises(SystemExit) as exited:
+        parse_args(["--help"])
+    # assert: descriptions with "%" (commission rates) are printed, not taken as format codes
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert "--trading-taker-commission" in out
+    assert "0.1 %" in out

@@ -62,7 +62,8 @@ def parse_args(argv: Sequence[str] | None = None) -> SimSettings:
     parser = argparse.ArgumentParser(prog="algo-exchange-sim", description=__doc__)
     for name, kind in _FLAGS.items():
         field = SimSettings.model_fields[name]
-        parser.add_argument(f"--{name.replace('_', '-')}", type=kind, default=None, help=field.description)
+        help_text = (field.description or "").replace("%", "%%")  # argparse formats help with %
+        parser.add_argument(f"--{name.replace('_', '-')}", type=kind, default=None, help=help_text)
     args = vars(parser.parse_args(argv))
     overrides = {name: value for name, value in args.items() if value is not None}
     return SimSettings(**overrides)
