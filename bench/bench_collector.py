@@ -38,11 +38,12 @@ from pydantic import SecretStr
 from redis import Redis
 
 from algo_common.binance.schemas import BinanceCombinedMessage, BinanceDepthUpdate
-from algo_common.domain.models import BookDelta, BookSnapshot, Trade
+from algo_common.domain.models import BookSnapshot, Trade
 from algo_common.streams import EVENT_FIELD, decode_market_event, encode_market_event, market_stream
 from algo_trade.servers import LocalServer, free_port, mongo_server, redis_server, wait_until
 from collector.book_state import SymbolBook
 from collector.feed import Feed
+from collector.level_book import DepthDiff
 from collector.service import CollectorService
 from collector.settings import CollectorSettings
 from collector.stream_sink import XADD_BATCH
@@ -56,6 +57,7 @@ XADD_EVENTS = 100_000
 BATCH = 500
 E2E_STEPS = 15_000
 STEP_CHUNK = 500
+WARMUP_STEPS = 20
 LATENCY_RATE = 1_000
 LATENCY_SECONDS = 10
 DEPTH_DIFFS = 100_000
@@ -172,6 +174,11 @@ def _answers(url: str) -> bool:
 
 
 async def _end_to_end(redis_url: str, mongo_url: str) -> tuple[float, float, int]:
+    """Frames/s by wall clock and by this process's CPU time, and the frame count.
+
+    The window starts once the book is synced on a few warm-up steps and ends when every frame of
+    the stepped simulator is received and written (no sink has anything pending).
+    """
     port = free_port()
     sim = _start_sim(port)
     try:
@@ -185,16 +192,17 @@ async def _end_to_end(redis_url: str, mongo_url: str) -> tuple[float, float, int
         async with httpx.AsyncClient(base_url=f"http://{base}/_sim/", timeout=60) as http:
             while not service.ws.connections:  # noqa: ASYNC110 - a benchmark polls its subject
                 await asyncio.sleep(0.05)
-            await asyncio.sleep(0.5)  # the first snapshot
+            received0 = sum(service.metrics.received.values())  # per process: earlier runs counted too
+            await http.post("step", json={"n": WARMUP_STEPS})  # diffs to sync the book on
+            while service.books.books[SYMBOL].book is None:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+            trades0 = await _written(http, service, WARMUP_STEPS, received0)
             wall0, cpu0 = time.perf_counter(), time.process_time()
             for _ in range(E2E_STEPS // STEP_CHUNK):
                 await http.post("step", json={"n": STEP_CHUNK})
-            state = (await http.get("state")).json()
-            trades = state["symbols"][0]["trades_sent"]
-            frames = trades + 2 * E2E_STEPS  # + one depth diff and one kline update per step
-            while service.stream_sink.written_count < trades + E2E_STEPS or service.mongo_sink.written_count < trades:  # noqa: ASYNC110
-                await asyncio.sleep(0.01)
+            trades = await _written(http, service, WARMUP_STEPS + E2E_STEPS, received0) - trades0
             wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        frames = trades + 2 * E2E_STEPS  # + one depth diff and one kline update per step
         stop.set()
         await task
         await service.aclose()
@@ -202,6 +210,19 @@ async def _end_to_end(redis_url: str, mongo_url: str) -> tuple[float, float, int
     finally:
         sim.terminate()
         sim.wait(10)
+
+
+async def _written(http: httpx.AsyncClient, service: CollectorService, steps: int, received0: int) -> int:
+    """Wait until the frames of ``steps`` steps are received and everything is written; the trades sent."""
+    trades = int((await http.get("state")).json()["symbols"][0]["trades_sent"])
+    frames = trades + 2 * steps  # a trade frame per trade, a depth diff and a kline update per step
+    while (  # noqa: ASYNC110 - a benchmark polls its subject
+        sum(service.metrics.received.values()) - received0 < frames
+        or service.stream_sink.pending
+        or service.mongo_sink.pending
+    ):
+        await asyncio.sleep(0.005)
+    return trades
 
 
 def end_to_end(redis_url: str, mongo_url: str, ceiling: float) -> float:
@@ -245,9 +266,11 @@ def _feeder(port: int, rate: int, seconds: int, log_path: str) -> None:
     asyncio.run(main())
 
 
-def _reader(redis_url: str, expected: int, out_path: str, timeout_s: float) -> None:
+def _reader(redis_url: str, expected: int, out_path: str, timeout_s: float, ready: Any) -> None:
     """Another process (no GIL shared with the collector): log when each trade's entry appears."""
     client = Redis.from_url(redis_url)
+    client.ping()
+    ready.set()  # a reader still importing would add its start-up time to the first trades
     last: bytes | str = "0-0"  # the stream was deleted before the run: everything on it is this run's
     stream = market_stream(SYMBOL)
     seen: dict[int, int] = {}
@@ -273,9 +296,14 @@ async def _latency_run(redis_url: str, mongo_url: str, sent_path: str, seen_path
     spawn = multiprocessing.get_context("spawn")
     expected = LATENCY_RATE * LATENCY_SECONDS
     Redis.from_url(redis_url).delete(market_stream(SYMBOL))
-    reader = spawn.Process(target=_reader, args=(redis_url, expected, seen_path, LATENCY_SECONDS + 60.0), daemon=True)
+    ready = spawn.Event()
+    reader = spawn.Process(
+        target=_reader, args=(redis_url, expected, seen_path, LATENCY_SECONDS + 60.0, ready), daemon=True
+    )
     feeder = spawn.Process(target=_feeder, args=(port, LATENCY_RATE, LATENCY_SECONDS, sent_path), daemon=True)
     reader.start()
+    if not await asyncio.to_thread(ready.wait, 60):
+        raise TimeoutError("the reader did not start")
     feeder.start()
     try:
         wait_until(lambda: _port_open(port), 30, "the feeder")
@@ -341,12 +369,12 @@ def depth_rate() -> float:
     feed = Feed([SYMBOL])
 
     def run() -> None:
-        book = SymbolBook(SYMBOL)
+        book = SymbolBook(SYMBOL, strings=feed.strings)
         book.on_snapshot(BookSnapshot(symbol=SYMBOL, last_update_id=100, bids=bids, asks=asks), 0)
         for frame in frames:
-            delta = feed.decode(frame, 0)
-            assert isinstance(delta, BookDelta)
-            book.on_delta(delta)
+            diff = feed.decode(frame, 0)
+            assert isinstance(diff, DepthDiff)
+            book.on_delta(diff)
         assert book.applied == len(frames)
 
     rate = best_rate(len(frames), run)

@@ -7,8 +7,11 @@ from decimal import Decimal as D
 from hypothesis import given
 from hypothesis import strategies as st
 
-from algo_common.domain.models import BookDelta, BookSnapshot, BookTop, Levels
+from algo_common.domain.models import BookSnapshot, BookTop, Levels
 from collector.book_state import Cadence, StepKind, SymbolBook
+from collector.level_book import DepthDiff, LevelStrings
+
+CHECK = LevelStrings()  # the feed's check, with its own tables
 
 
 def _snapshot(last_update_id: int = 100) -> BookSnapshot:
@@ -20,9 +23,16 @@ def _snapshot(last_update_id: int = 100) -> BookSnapshot:
     )
 
 
-def _delta(first: int, final: int, bids: Levels = (), asks: Levels = (), ts: int = 0) -> BookDelta:
-    return BookDelta(
-        symbol="BTCUSDT", first_update_id=first, final_update_id=final, bids=bids, asks=asks, ts_event=ts, ts_recv=ts
+def _delta(first: int, final: int, bids: Levels = (), asks: Levels = (), ts: int = 0) -> DepthDiff:
+    """A diff with its levels as the venue's strings."""
+    return DepthDiff(
+        symbol="BTCUSDT",
+        first_update_id=first,
+        final_update_id=final,
+        bids=CHECK.check([(str(p), str(q)) for p, q in bids]),
+        asks=CHECK.check([(str(p), str(q)) for p, q in asks]),
+        ts_event=ts,
+        ts_recv=ts,
     )
 
 

@@ -7,11 +7,13 @@ import random
 from decimal import Decimal
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from algo_common.domain.models import BookDelta, BookTop, Kline, Trade
 from algo_common.errors import BadMessage
 from collector.feed import BadFrame, DropReason, Feed, ServerShutdown, truncated
+from collector.level_book import DepthDiff
 
 WS = Path(__file__).parents[2] / "fixtures" / "binance" / "ws"
 TS_RECV = 1_700_000_000_123
@@ -142,8 +144,10 @@ def test_recorded_spot_depth_update_maps_ids_and_levels() -> None:
     feed = Feed(["NKNUSDT"])
     # act
     event = feed.decode(_fixture("recording_spot_depth_update.json"), TS_RECV)
-    # assert
-    assert event == BookDelta(
+    # assert: levels stay the venue's strings; as Decimals they are exactly the recorded ones
+    assert isinstance(event, DepthDiff)
+    assert event.bids[0] == ("0.35130000", "6195.00000000")
+    assert event.to_book_delta() == BookDelta(
         symbol="NKNUSDT",
         first_update_id=499869750,
         final_update_id=499869752,
@@ -164,11 +168,12 @@ def test_futures_depth_update_ignores_futures_only_fields() -> None:
     # act
     event = feed.decode(_wrapped("btcusdt@depth@100ms", "ws_futures_depth_update.json"), TS_RECV)
     # assert
-    assert isinstance(event, BookDelta)
+    assert isinstance(event, DepthDiff)
     assert (event.first_update_id, event.final_update_id, event.ts_event) == (390497796, 390497878, 1571889248277)
-    assert event.bids[0] == (Decimal("7403.89"), Decimal("0.002"))
-    assert event.asks[-1] == (Decimal("7407.20"), Decimal("0.175"))
-    assert len(event.bids) == len(event.asks) == 5
+    delta = event.to_book_delta()
+    assert delta.bids[0] == (Decimal("7403.89"), Decimal("0.002"))
+    assert delta.asks[-1] == (Decimal("7407.20"), Decimal("0.175"))
+    assert len(delta.bids) == len(delta.asks) == 5
 
 
 @pytest.mark.parametrize(
@@ -251,6 +256,58 @@ def test_malformed_frames_raise_bad_message_with_a_reason(raw: bytes, reason: Dr
     assert isinstance(info.value, BadFrame)
     assert info.value.drop_reason is reason
     assert info.value.raw == raw
+
+
+_DEPTH = b'{"stream":"btcusdt@depth","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[[%s,%s]],"a":[]}}'
+
+
+@pytest.mark.parametrize(
+    ("price", "qty"),
+    [(b'"0"', b'"1"'), (b'"1"', b'"-1"'), (b'"NaN"', b'"1"'), (b'"1"', b'"Infinity"'), (b'"1e30"', b'"1"'),
+     (b'"0.0000000000000000001"', b'"1"'), (b"-1", b"1"), (b"true", b'"1"'), (b'"1"', b"null")],
+)  # fmt: skip
+def test_bad_depth_levels_are_bad_payloads(price: bytes, qty: bytes) -> None:
+    # arrange
+    raw = _DEPTH % (price, qty)
+    # act / assert
+    with pytest.raises(BadFrame) as info:
+        Feed(["BTCUSDT"]).decode(raw, TS_RECV)
+    assert info.value.drop_reason is DropReason.BAD_PAYLOAD
+
+
+def test_number_depth_levels_are_exact() -> None:
+    # arrange: numbers instead of strings are decoded as Decimals, never through a float
+    raw = _DEPTH % (b"0.1", b"3.30000000")
+    # act
+    event = Feed(["BTCUSDT"]).decode(raw, TS_RECV)
+    # assert
+    assert isinstance(event, DepthDiff)
+    assert event.to_book_delta().bids == ((Decimal("0.1"), Decimal("3.30000000")),)
+
+
+def test_random_depth_levels_never_escape_as_anything_but_bad_message() -> None:
+    # arrange: valid envelopes whose level strings are random text
+    rng = random.Random(7)
+    alphabet = "0123456789.-+eE nN_aIi"
+    feed = Feed(["BTCUSDT"])
+    # act: each frame is a diff of checked levels or a bad payload, nothing else
+    reasons: set[DropReason] = set()
+    levels: list[tuple[Decimal, Decimal]] = []
+    for _ in range(2000):
+        price, qty = ("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(2))
+        raw = _DEPTH % (msgspec.json.encode(price), msgspec.json.encode(qty))
+        try:
+            event = feed.decode(raw, TS_RECV)
+        except BadFrame as e:
+            reasons.add(e.drop_reason)
+            continue
+        assert isinstance(event, DepthDiff)
+        levels += event.to_book_delta().bids
+    # assert
+    assert reasons == {DropReason.BAD_PAYLOAD}
+    assert levels  # some random strings are valid numbers
+    assert all(p.is_finite() and p > 0 for p, _ in levels)
+    assert all(q.is_finite() and q >= 0 for _, q in levels)
 
 
 def test_number_prices_are_exact() -> None:

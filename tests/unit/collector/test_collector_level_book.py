@@ -1,7 +1,12 @@
-"""The collector's fast book gives the same answers as the shared reference book, diff after diff."""
+"""The collector's fast book gives the same answers as the shared reference book, diff after diff.
+
+Levels reach the fast book as the venue's strings, and one price may be spelled several ways
+("2.5", "2.50000000", "25E-1"): the reference book gets the same levels as ``Decimal``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal as D
 
 import pytest
@@ -9,23 +14,43 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from algo_common.domain.book import BookGap, CrossedBook, OrderBook
-from algo_common.domain.models import BookDelta, BookSnapshot, Levels
-from collector.level_book import LevelBook
+from algo_common.domain.models import BookSnapshot, Levels
+from algo_common.errors import BadMessage
+from collector.level_book import DepthDiff, LevelBook, LevelStrings
 
 prices = st.integers(min_value=1, max_value=30).map(lambda p: D(p) / 4)
 qtys = st.sampled_from([D(0), D("0.00000000"), D("0.5"), D(1), D("2.25")])
-sides = st.lists(st.tuples(prices, qtys), max_size=8)
+spellings = st.sampled_from([str, lambda d: f"{d:.8f}", lambda d: f"{d:.2f}", lambda d: f"{d.normalize():E}"])
+sides = st.lists(st.tuples(prices, qtys, spellings, spellings), max_size=8)
+TextSide = list[tuple[D, D, Callable[[D], str], Callable[[D], str]]]
 
 
-def _delta(first: int, final: int, bids: Levels = (), asks: Levels = ()) -> BookDelta:
-    return BookDelta(
-        symbol="X", first_update_id=first, final_update_id=final, bids=bids, asks=asks, ts_event=0, ts_recv=0
+CHECK = LevelStrings()  # as the feed does, with its own tables (the book learns prices it lacks)
+
+
+def _diff(first: int, final: int, bids: TextSide, asks: TextSide) -> DepthDiff:
+    return DepthDiff(
+        symbol="X",
+        first_update_id=first,
+        final_update_id=final,
+        bids=CHECK.check([(sp(p), sq(q)) for p, q, sp, sq in bids]),
+        asks=CHECK.check([(sp(p), sq(q)) for p, q, sp, sq in asks]),
+        ts_event=0,
+        ts_recv=0,
     )
 
 
-def asks_of(levels: list[tuple[D, D]]) -> Levels:
+def _delta(first: int, final: int, bids: Levels = (), asks: Levels = ()) -> DepthDiff:
+    return _diff(first, final, [(p, q, str, str) for p, q in bids], [(p, q, str, str) for p, q in asks])
+
+
+def asks_of(levels: TextSide) -> TextSide:
     """Ask levels above 10, so the book never crosses."""
-    return tuple((p + 10, q) for p, q in levels)
+    return [(p + 10, q, sp, sq) for p, q, sp, sq in levels]
+
+
+def _levels(side: TextSide) -> Levels:
+    return tuple((p, q) for p, q, _, _ in side)
 
 
 def _snapshot(bids: Levels, asks: Levels) -> BookSnapshot:
@@ -40,23 +65,23 @@ def _snapshot(bids: Levels, asks: Levels) -> BookSnapshot:
     st.integers(min_value=1, max_value=12),
 )
 def test_any_diff_sequence_gives_the_reference_books_answers(
-    snap_bids: list[tuple[D, D]],
-    snap_asks: list[tuple[D, D]],
-    diffs: list[tuple[int, list[tuple[D, D]], list[tuple[D, D]]]],
+    snap_bids: TextSide,
+    snap_asks: TextSide,
+    diffs: list[tuple[int, TextSide, TextSide]],
     depth: int,
 ) -> None:
     # arrange: bids below 10, asks above 10 (never crossed); ids may repeat, go back or skip
-    snapshot = _snapshot(tuple(snap_bids), asks_of(snap_asks))
+    snapshot = _snapshot(_levels(snap_bids), _levels(asks_of(snap_asks)))
     fast, reference = LevelBook(snapshot), OrderBook(snapshot)
     final = 10
     # act / assert: same verdict, same top and levels after every diff
     for step, bids, asks in diffs:
         first, final = final + step, final + max(step, 0) + 1
-        delta = _delta(first, final, tuple(bids), asks_of(asks))
+        diff = _diff(first, final, bids, asks_of(asks))
         outcomes: list[bool | str] = []
-        for book in (fast, reference):
+        for apply in (fast.apply, lambda d: reference.apply(d.to_book_delta())):
             try:
-                outcomes.append(book.apply(delta))
+                outcomes.append(apply(diff))
             except BookGap:
                 outcomes.append("gap")
         assert outcomes[0] == outcomes[1]
@@ -75,3 +100,90 @@ def test_a_crossed_result_raises_like_the_reference() -> None:
     # act / assert
     with pytest.raises(CrossedBook):
         book.apply(_delta(11, 11, bids=((D(12), D(1)),)))
+
+
+def test_prices_keep_the_spelling_first_received_and_compare_by_value() -> None:
+    # arrange
+    book = LevelBook(_snapshot((), ()))
+    # act: one price in two spellings, then removed by a third
+    book.apply(
+        DepthDiff(
+            symbol="X",
+            first_update_id=11,
+            final_update_id=11,
+            bids=[("30000.12000000", "1.5")],
+            asks=[],
+            ts_event=0,
+            ts_recv=0,
+        )
+    )
+    book.apply(
+        DepthDiff(
+            symbol="X", first_update_id=12, final_update_id=12, bids=[("30000.12", "2")], asks=[], ts_event=0, ts_recv=0
+        )
+    )
+    top = book.best_bid()
+    book.apply(
+        DepthDiff(
+            symbol="X",
+            first_update_id=13,
+            final_update_id=13,
+            bids=[("3000012E-2", "0")],
+            asks=[],
+            ts_event=0,
+            ts_recv=0,
+        )
+    )
+    # assert
+    assert top is not None
+    assert (str(top[0]), top[1]) == ("30000.12000000", D(2))
+    assert book.depth == (0, 0)
+    assert book.best_bid() is None
+
+
+@pytest.mark.parametrize(
+    "level",
+    [("abc", "1"), ("-1", "1"), ("0", "1"), ("0.00000000", "1"), ("NaN", "1"), ("Infinity", "1"), ("1", "-1"),
+     ("1", "NaN"), ("1", "sNaN"), ("1", "-Infinity"), ("1e20", "1"), ("0.0000000000000000001", "1"), ("1", ""),
+     (" 1", "x"), ("1" * 65, "1")],
+)  # fmt: skip
+def test_level_strings_refuse_what_no_book_can_hold(level: tuple[str, str]) -> None:
+    # arrange
+    strings = LevelStrings()
+    # act / assert
+    with pytest.raises(BadMessage):
+        strings.check([("1", "1"), level])
+    assert "abc" not in strings.ticks
+
+
+def test_level_strings_are_forgotten_at_their_limit_and_learned_again() -> None:
+    # arrange: tables of 4 entries, a book that knew the first spellings
+    strings = LevelStrings(limit=4)
+    book = LevelBook(_snapshot(((D(1), D(1)),), ((D(20), D(1)),)), strings)
+    strings.check([("2", "1"), ("3", "1"), ("4", "1")])  # past the limit: the tables start over
+    # act: a diff whose strings the tables no longer know (never checked again by a feed)
+    book.apply(
+        DepthDiff(
+            symbol="X",
+            first_update_id=11,
+            final_update_id=11,
+            bids=[("2", "1"), ("5", "2")],
+            asks=[],
+            ts_event=0,
+            ts_recv=0,
+        )
+    )
+    # assert
+    assert book.bids() == [(D(5), D(2)), (D(2), D(1)), (D(1), D(1))]
+
+
+def test_an_unchecked_bad_level_raises_bad_message() -> None:
+    # arrange
+    book = LevelBook(_snapshot((), ()))
+    # act / assert
+    with pytest.raises(BadMessage):
+        book.apply(
+            DepthDiff(
+                symbol="X", first_update_id=11, final_update_id=11, bids=[("x", "1")], asks=[], ts_event=0, ts_recv=0
+            )
+        )

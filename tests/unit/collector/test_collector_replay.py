@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 
 from algo_common.binance.parse import parse_depth_snapshot
-from algo_common.domain.models import BookDelta, BookTop, Kline, Trade
+from algo_common.domain.models import BookTop, Kline, Trade
 from collector.book_state import StepKind, SymbolBook
 from collector.feed import Feed
+from collector.level_book import DepthDiff
 
 RECORDING = Path(__file__).parents[2] / "fixtures" / "binance" / "recording"
 SYMBOLS = ("NKNUSDT", "LRCBTC", "BLZETH", "RUNEEUR")
@@ -76,7 +77,7 @@ def _snapshots() -> list[tuple[float, str, bytes]]:
 
 def _replay() -> Replay:
     feed = Feed(SYMBOLS)
-    replay = Replay({s: SymbolBook(s) for s in SYMBOLS}, Counter(), Counter(), Counter(), {})
+    replay = Replay({s: SymbolBook(s, strings=feed.strings) for s in SYMBOLS}, Counter(), Counter(), Counter(), {})
     snapshots = _snapshots()
     for ts, raw in _frames():
         while snapshots and snapshots[0][0] <= ts:
@@ -87,7 +88,7 @@ def _replay() -> Replay:
             replay.steps[symbol, step.kind] += 1
         event = feed.decode(raw, ts_recv=int(ts * 1000))
         replay.kinds[type(event).__name__] += 1
-        if isinstance(event, BookDelta):
+        if isinstance(event, DepthDiff):
             replay.diffs[event.symbol] += 1
             replay.steps[event.symbol, replay.books[event.symbol].on_delta(event).kind] += 1
         elif isinstance(event, BookTop):
@@ -103,7 +104,7 @@ def replay() -> Replay:
 
 def test_every_recorded_frame_decodes(replay: Replay) -> None:
     # assert: depth 177, bookTicker 84, aggTrade 2, kline_1m 2 (total 265)
-    assert replay.kinds == Counter({"BookDelta": 177, "BookTop": 84, "Trade": 2, "Kline": 2})
+    assert replay.kinds == Counter({"DepthDiff": 177, "BookTop": 84, "Trade": 2, "Kline": 2})
 
 
 @pytest.mark.parametrize("symbol", SYMBOLS)

@@ -1,13 +1,20 @@
-"""The queue + batch writer every sink is built on: same batch retried until written, bounded queue."""
+"""The queue + batch writer every sink is built on: same batch retried until written, bounded queue;
+and the MongoDB sink's fast Decimal128 conversion, equal to PyMongo's bit for bit."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from decimal import Decimal
+
+from bson.decimal128 import Decimal128
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from algo_common.domain.models import Trade
 from algo_common.health import Health
 from collector.metrics import collector_metrics
+from collector.mongo_sink import to_decimal128
 from collector.sinks import QueuedSink, SinkEvent, SinkOptions
 
 
@@ -124,3 +131,19 @@ async def test_full_queue_drops_and_reports_unready_until_it_has_room_again() ->
     assert report["flaky_queue"] == {"ok": False, "detail": "queue full: dropping events"}
     assert sink.written == [1, 2]
     assert ready_after
+
+
+@settings(max_examples=3000)
+@given(st.one_of(st.decimals(allow_nan=True, allow_infinity=True), st.builds(
+    lambda c, e: Decimal(c).scaleb(e), st.integers(min_value=-(10**36), max_value=10**36),
+    st.integers(min_value=-40, max_value=40))))  # fmt: skip
+def test_fast_decimal128_is_pymongos_bit_for_bit(value: Decimal) -> None:
+    # arrange
+    def bid(convert: Callable[[Decimal], Decimal128]) -> bytes | type[Exception]:
+        try:
+            return convert(value).bid
+        except Exception as e:  # the same error, whichever it is
+            return type(e)
+
+    # act / assert
+    assert bid(to_decimal128) == bid(Decimal128)

@@ -9,7 +9,7 @@ snapshot; a later ``U > book id + 1`` means missed events, and the book is rebui
 
 from __future__ import annotations
 
-from collections import OrderedDict, deque
+from collections import deque
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -17,8 +17,9 @@ from enum import StrEnum
 import msgspec
 
 from algo_common.domain.book import BookGap, CrossedBook
-from algo_common.domain.models import BookDelta, BookSnapshot, BookTop, Levels
-from collector.level_book import LevelBook
+from algo_common.domain.models import BookSnapshot, BookTop, Levels
+from algo_common.errors import BadMessage
+from collector.level_book import DepthDiff, LevelBook, LevelStrings
 
 
 class StepKind(StrEnum):
@@ -33,7 +34,15 @@ class StepKind(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Step:
     kind: StepKind
-    reason: str = ""  # for RESYNC: gap | crossed | ticker_mismatch
+    reason: str = ""  # for RESYNC: gap | crossed | ticker_mismatch | bad_diff | bad_snapshot
+
+
+# Steps are values: one instance each, not one per diff.
+_BUFFERED, _STALE, _APPLIED = Step(StepKind.BUFFERED), Step(StepKind.STALE), Step(StepKind.APPLIED)
+_SYNCED, _TOO_OLD = Step(StepKind.SYNCED), Step(StepKind.TOO_OLD)
+_GAP, _CROSSED = Step(StepKind.RESYNC, "gap"), Step(StepKind.RESYNC, "crossed")
+_MISMATCH, _BAD_DIFF = Step(StepKind.RESYNC, "ticker_mismatch"), Step(StepKind.RESYNC, "bad_diff")
+_BAD_SNAPSHOT = Step(StepKind.RESYNC, "bad_snapshot")
 
 
 class DepthRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -51,18 +60,23 @@ class DepthRecord(msgspec.Struct, frozen=True, kw_only=True):
         return f"{self.symbol}:depth:{self.update_id}"
 
 
+Top = tuple[int | None, int | None]
+"""Best bid and ask in ticks (None: that side is empty)."""
+
+
 class TickerCheck:
     """Compares the venue's ``bookTicker`` with the local best prices at the same update id.
 
     A ticker may arrive before the diff that reaches its ``u`` (it is real time, diffs come every
     100 ms) or after it, so both sides are remembered for a while. A mismatch at the same update
-    id proves the local book wrong.
+    id proves the local book wrong. Prices are compared in ticks (:class:`LevelStrings`).
     """
 
-    def __init__(self, memory: int = 1024) -> None:
+    def __init__(self, strings: LevelStrings, memory: int = 1024) -> None:
+        self._strings = strings
         self._memory = memory
-        self._tops: OrderedDict[int, tuple[Decimal | None, Decimal | None]] = OrderedDict()
-        self._pending: OrderedDict[int, BookTop] = OrderedDict()
+        self._tops: dict[int, Top] = {}  # insertion order = update order: the oldest is first
+        self._pending: dict[int, BookTop] = {}
         self.checked = 0
         self.matched = 0
 
@@ -70,44 +84,58 @@ class TickerCheck:
         self._tops.clear()
         self._pending.clear()
 
-    def on_applied(self, update_id: int, bid: Decimal | None, ask: Decimal | None) -> bool:
+    def on_applied(self, update_id: int, top: Top) -> bool:
         """Record the best prices after a diff; False when a waiting ticker disagrees."""
-        self._tops[update_id] = (bid, ask)
-        if len(self._tops) > self._memory:
-            self._tops.popitem(last=False)
+        tops = self._tops
+        tops[update_id] = top
+        if len(tops) > self._memory:
+            del tops[next(iter(tops))]
+        if not self._pending:
+            return True
         ticker = self._pending.pop(update_id, None)
         for waiting in [u for u in self._pending if u < update_id]:  # fell inside a diff: never checkable
             del self._pending[waiting]
-        return True if ticker is None else self._compare(ticker, bid, ask)
+        return True if ticker is None else self._compare(ticker, top)
 
     def on_ticker(self, ticker: BookTop, book_update_id: int | None) -> bool:
         """Check a ticker now or keep it for a later diff; False on a mismatch."""
         known = self._tops.get(ticker.update_id)
         if known is not None:
-            return self._compare(ticker, *known)
+            return self._compare(ticker, known)
         if book_update_id is None or ticker.update_id > book_update_id:
             self._pending[ticker.update_id] = ticker
             if len(self._pending) > self._memory:
-                self._pending.popitem(last=False)
+                del self._pending[next(iter(self._pending))]
         return True
 
-    def _compare(self, ticker: BookTop, bid: Decimal | None, ask: Decimal | None) -> bool:
+    def _compare(self, ticker: BookTop, top: Top) -> bool:
         self.checked += 1
-        ok = (ticker.bid_price, ticker.ask_price) == (bid, ask)
+        ok = (self._ticks(ticker.bid_price), self._ticks(ticker.ask_price)) == top
         self.matched += ok
         return ok
+
+    def _ticks(self, price: Decimal) -> int:
+        ticks = self._strings.ticks_of(price)
+        return -1 if ticks is None else ticks  # a price no book holds: equal to no book side
 
 
 class SymbolBook:
     """The local book of one symbol and the decisions of Binance's sync procedure."""
 
-    def __init__(self, symbol: str, max_buffer: int = 10_000, ticker_memory: int = 1024) -> None:
+    def __init__(
+        self,
+        symbol: str,
+        max_buffer: int = 10_000,
+        ticker_memory: int = 1024,
+        strings: LevelStrings | None = None,
+    ) -> None:
         self.symbol = symbol
+        self.strings = strings or LevelStrings()  # the feed's tables: the strings of a diff are known
         self.book: LevelBook | None = None
-        self.tickers = TickerCheck(ticker_memory)
+        self.tickers = TickerCheck(self.strings, ticker_memory)
         # Oldest diffs fall out when full; the snapshot age check then asks for a newer snapshot.
-        self._buffer: deque[BookDelta] = deque(maxlen=max_buffer)
-        self._last_top: tuple[Decimal, Decimal, Decimal, Decimal] | None = None
+        self._buffer: deque[DepthDiff] = deque(maxlen=max_buffer)
+        self._last_top: tuple[int, str, int, str] | None = None  # ticks and quantity texts
         self.last_ts = (0, 0)  # (ts_event, ts_recv) of what the book last changed on
         self.dropped = 0
         self.applied = 0
@@ -129,74 +157,81 @@ class SymbolBook:
         self._last_top = None
         self.tickers.clear()
 
-    def on_delta(self, delta: BookDelta) -> Step:
-        if self.book is None:
-            self._buffer.append(delta)
-            return Step(StepKind.BUFFERED)
+    def on_delta(self, diff: DepthDiff) -> Step:
+        book = self.book
+        if book is None:
+            self._buffer.append(diff)
+            return _BUFFERED
         try:
-            applied = self.book.apply(delta)
+            applied = book.apply(diff)
         except BookGap:
             self.gaps += 1
             self.reset()
-            self._buffer.append(delta)  # the first diff of the next sync attempt
-            return Step(StepKind.RESYNC, "gap")
+            self._buffer.append(diff)  # the first diff of the next sync attempt
+            return _GAP
         except CrossedBook:
             self.reset()
-            return Step(StepKind.RESYNC, "crossed")
+            return _CROSSED
+        except BadMessage:  # not checked by the feed (a bug): the book is half updated
+            self.reset()
+            return _BAD_DIFF
         if not applied:
             self.dropped += 1
-            return Step(StepKind.STALE)
+            return _STALE
         self.applied += 1
-        self.last_ts = (delta.ts_event, delta.ts_recv)
-        best_bid, best_ask = self.book.best_bid(), self.book.best_ask()
-        if not self.tickers.on_applied(
-            delta.final_update_id, best_bid[0] if best_bid else None, best_ask[0] if best_ask else None
-        ):
+        self.last_ts = (diff.ts_event, diff.ts_recv)
+        if not self.tickers.on_applied(diff.final_update_id, (book.bid, book.ask)):
             self.reset()
-            return Step(StepKind.RESYNC, "ticker_mismatch")
-        return Step(StepKind.APPLIED)
+            return _MISMATCH
+        return _APPLIED
 
     def on_snapshot(self, snapshot: BookSnapshot, ts_recv: int) -> Step:
         """Start the book from ``snapshot`` (received at ``ts_recv``) and apply the buffered diffs."""
         if self._buffer and snapshot.last_update_id < self._buffer[0].first_update_id:
-            return Step(StepKind.TOO_OLD)
+            return _TOO_OLD
+        try:
+            book = LevelBook(snapshot, self.strings)
+        except BadMessage:  # a level no book can hold (e.g. more than 18 decimals): fetch another
+            return _BAD_SNAPSHOT
         pending = list(self._buffer)
         self._buffer.clear()
-        self.book = LevelBook(snapshot)
+        self.book = book
         self.last_ts = (ts_recv, ts_recv)
-        for index, delta in enumerate(pending):
-            step = self.on_delta(delta)
+        for index, diff in enumerate(pending):
+            step = self.on_delta(diff)
             if step.kind is StepKind.RESYNC:
                 self._buffer.extend(pending[index + 1 :])
                 return step
-        return Step(StepKind.SYNCED)
+        return _SYNCED
 
     def on_ticker(self, ticker: BookTop) -> Step | None:
         """Cross-check a ``bookTicker``; a RESYNC step when it proves the book wrong."""
         if self.tickers.on_ticker(ticker, self.book.update_id if self.book else None):
             return None
         self.reset()
-        return Step(StepKind.RESYNC, "ticker_mismatch")
+        return _MISMATCH
 
     def top_if_changed(self) -> BookTop | None:
         """The best bid and ask when they differ from the last top returned (price or quantity)."""
-        if self.book is None:
+        book = self.book
+        if book is None or book.bid is None or book.ask is None:
             return None
-        bid, ask = self.book.best_bid(), self.book.best_ask()
-        if bid is None or ask is None:
-            return None
-        top = (bid[0], bid[1], ask[0], ask[1])
-        if top == self._last_top:
+        top, last = (book.bid, book.bid_qty(), book.ask, book.ask_qty()), self._last_top
+        if top == last:
             return None
         self._last_top = top
+        bid_qty, ask_qty = Decimal(top[1]), Decimal(top[3])
+        if last is not None and top[::2] == last[::2] and (bid_qty, ask_qty) == (Decimal(last[1]), Decimal(last[3])):
+            return None  # the same quantities spelled otherwise ("1.0", "1.00000000")
         ts_event, ts_recv = self.last_ts
+        price = self.strings.price
         return BookTop(
             symbol=self.symbol,
-            update_id=self.book.update_id,
-            bid_price=bid[0],
-            bid_qty=bid[1],
-            ask_price=ask[0],
-            ask_qty=ask[1],
+            update_id=book.update_id,
+            bid_price=price(top[0]),
+            bid_qty=bid_qty,
+            ask_price=price(top[2]),
+            ask_qty=ask_qty,
             ts_event=ts_event,
             ts_recv=ts_recv,
         )

@@ -13,11 +13,12 @@ import random
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
-from algo_common.domain.models import BookDelta, BookSnapshot, BookTop
+from algo_common.domain.models import BookSnapshot, BookTop
 from algo_common.errors import AlgoTradeError, RateLimited
 from algo_common.logging import get_logger
 from algo_common.retry import backoff_delay
 from collector.book_state import Cadence, DepthRecord, Step, StepKind, SymbolBook
+from collector.level_book import DepthDiff, LevelStrings
 from collector.metrics import CollectorMetrics
 
 log = get_logger(__name__)
@@ -48,8 +49,10 @@ class BookSync:
         retry_base_s: float,
         retry_cap_s: float,
         rng: random.Random | None = None,
+        strings: LevelStrings | None = None,
     ) -> None:
-        self.books = {symbol: SymbolBook(symbol, max_buffer) for symbol in symbols}
+        strings = strings or LevelStrings()  # the feed's, so that its checked strings are known
+        self.books = {symbol: SymbolBook(symbol, max_buffer, strings=strings) for symbol in symbols}
         self._cadence = {symbol: Cadence(round(persist_interval_s * 1000)) for symbol in self.books}
         self._source = source
         self._emit = emit
@@ -70,9 +73,13 @@ class BookSync:
         """Diffs are missing from now on: stop fetching and publishing until the next connection."""
         self._reset_all()
 
-    def on_delta(self, delta: BookDelta) -> None:
-        book = self.books[delta.symbol]
-        self._after(book, book.on_delta(delta))
+    def on_delta(self, diff: DepthDiff) -> None:
+        book = self.books[diff.symbol]
+        step = book.on_delta(diff)
+        if step.kind is StepKind.APPLIED:  # the common case, without the snapshot-task check
+            self._publish(book)
+        else:
+            self._after(book, step)
 
     def on_ticker(self, ticker: BookTop) -> None:
         book = self.books[ticker.symbol]

@@ -15,11 +15,14 @@ from enum import StrEnum
 import msgspec
 
 from algo_common.binance import parse
-from algo_common.domain.models import BookDelta, BookTop, Kline, Trade
+from algo_common.domain.models import BookTop, Kline, Trade
 from algo_common.errors import BadMessage
+from collector.level_book import DepthDiff, LevelStrings
 
 RAW_LOG_LIMIT = 256
 """Bytes of a rejected frame kept in the log line."""
+ROUTE_CACHE_LIMIT = 4096
+"""Stream names whose handler is remembered (one connection names at most 1024 streams)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +33,10 @@ class ServerShutdown:
     ts_recv: int
 
 
-FeedEvent = Trade | Kline | BookDelta | BookTop | ServerShutdown
+FeedEvent = Trade | Kline | DepthDiff | BookTop | ServerShutdown
 """What one frame becomes. A :class:`BookTop` from the feed is the venue's ``bookTicker``,
-used to cross-check the local book, never published as our own top of book."""
+used to cross-check the local book, never published as our own top of book. A :class:`DepthDiff`
+keeps its levels as checked strings: the book parses each distinct string once."""
 
 Handler = Callable[[msgspec.Raw, int], FeedEvent]
 
@@ -62,8 +66,10 @@ def truncated(raw: bytes | str, limit: int = RAW_LOG_LIMIT) -> str:
 class Feed:
     """Decodes frames of the combined stream for a fixed set of symbols."""
 
-    def __init__(self, symbols: Iterable[str]) -> None:
+    def __init__(self, symbols: Iterable[str], strings: LevelStrings | None = None) -> None:
         self._symbols = frozenset(symbol.upper() for symbol in symbols)
+        self.strings = strings or LevelStrings()  # the books convert with the same tables
+        self._routes: dict[str, tuple[Handler, str]] = {}  # stream name -> (handler, its symbol)
         self._handlers: dict[str, Handler] = {
             "trade": self._on_trade,
             "aggTrade": self._on_agg_trade,
@@ -77,24 +83,30 @@ class Feed:
         """One frame -> one domain event; raises :class:`BadFrame` for anything else."""
         try:
             envelope = parse.decode_combined(raw)
-            kind = parse.stream_type(envelope.stream)
+        except BadMessage as e:
+            raise BadFrame(DropReason.BAD_ENVELOPE, e.reason, raw) from e
+        route = self._routes.get(envelope.stream) or self._route(envelope.stream, raw)
+        try:
+            event = route[0](envelope.data, ts_recv)
+        except BadMessage as e:
+            raise BadFrame(DropReason.BAD_PAYLOAD, e.reason, raw) from e
+        if not isinstance(event, ServerShutdown) and (event.symbol != route[1] or event.symbol not in self._symbols):
+            raise BadFrame(DropReason.UNKNOWN_SYMBOL, f"symbol {event.symbol!r} on stream {envelope.stream!r}", raw)
+        return event
+
+    def _route(self, stream: str, raw: bytes) -> tuple[Handler, str]:
+        """Handler and symbol of a stream name not seen yet (remembered: names repeat on every frame)."""
+        try:
+            kind = parse.stream_type(stream)
         except BadMessage as e:
             raise BadFrame(DropReason.BAD_ENVELOPE, e.reason, raw) from e
         handler = self._handlers.get(kind)
         if handler is None:
-            raise BadFrame(DropReason.UNKNOWN_STREAM, f"no handler for stream {envelope.stream!r}", raw)
-        try:
-            event = handler(envelope.data, ts_recv)
-        except BadMessage as e:
-            raise BadFrame(DropReason.BAD_PAYLOAD, e.reason, raw) from e
-        if not isinstance(event, ServerShutdown):
-            self._check_symbol(envelope.stream, event.symbol, raw)
-        return event
-
-    def _check_symbol(self, stream: str, symbol: str, raw: bytes) -> None:
-        stream_symbol = stream.partition("@")[0].upper()
-        if symbol != stream_symbol or symbol not in self._symbols:
-            raise BadFrame(DropReason.UNKNOWN_SYMBOL, f"symbol {symbol!r} on stream {stream!r}", raw)
+            raise BadFrame(DropReason.UNKNOWN_STREAM, f"no handler for stream {stream!r}", raw)
+        route = (handler, stream.partition("@")[0].upper())
+        if len(self._routes) < ROUTE_CACHE_LIMIT:
+            self._routes[stream] = route
+        return route
 
     @staticmethod
     def _on_trade(data: msgspec.Raw, ts_recv: int) -> FeedEvent:
@@ -114,12 +126,19 @@ class Feed:
             raise BadMessage(f"kline of {msg.k.s!r} in an event of {msg.s!r}", bytes(data))
         return parse.to_kline(msg, ts_recv)
 
-    @staticmethod
-    def _on_depth(data: msgspec.Raw, ts_recv: int) -> FeedEvent:
-        msg = parse.decode_depth_update(data)
+    def _on_depth(self, data: msgspec.Raw, ts_recv: int) -> FeedEvent:
+        msg = parse.decode_depth_diff(data)
         if msg.u < msg.U:
             raise BadMessage(f"depthUpdate with U {msg.U} > u {msg.u}", bytes(data))
-        return parse.to_book_delta(msg, ts_recv)
+        return DepthDiff(
+            symbol=msg.s,
+            first_update_id=msg.U,
+            final_update_id=msg.u,
+            bids=self.strings.check(msg.b),
+            asks=self.strings.check(msg.a),
+            ts_event=msg.E,
+            ts_recv=ts_recv,
+        )
 
     @staticmethod
     def _on_book_ticker(data: msgspec.Raw, ts_recv: int) -> FeedEvent:

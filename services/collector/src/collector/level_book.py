@@ -1,104 +1,350 @@
 """The collector's local order book: Binance's rules of ``algo_common.domain.book``, built for speed.
 
 The same sequence rules and answers as :class:`algo_common.domain.book.OrderBook` (a property test
-holds them equal), with a different layout: each side is a plain ``dict`` price -> quantity and a
-heap of prices with lazy deletion for the best one. Most diff levels change the quantity of an
-existing price (one dict store); a new price is one heap push; a removal is one dict pop, the heap
-forgets the price when it reaches the top. A sorted container pays a sorted-list insert or removal
-with Decimal comparisons on every new or removed level, which made it most of the collector's CPU.
-Sorted levels are needed only for the periodic ``depth`` documents (``heapq.nsmallest``).
+holds them equal), with a layout made for ~40 levels per diff at tens of thousands of diffs a second:
+
+- Diffs arrive with their levels still as Binance's decimal strings (:class:`DepthDiff`), checked by
+  :meth:`LevelStrings.check`. A price becomes integer ticks of ``10**-PRICE_SCALE`` through a table
+  (prices repeat: each distinct string is parsed once); a quantity stays text, checked (one regex
+  over a side's new ones) to be a plain non-negative decimal (``"0.01200000"``) and remembered as
+  zero or not. A diff costs two lookups and a store per level and no ``Decimal``; no float at all.
+- Each side is a ``dict`` ticks -> quantity text plus a heap of ticks with lazy deletion for the
+  best one. Most levels change the quantity of an existing price (one store); a new price is one
+  heap push; a removal is one dict pop, and the heap forgets the price when it reaches the top.
+- ``Decimal`` exists only for what is published: the top of book and the periodic ``depth``
+  documents (a price as first received, so ``"30000.12000000"`` stays ``"30000.12000000"``).
 """
 
 from __future__ import annotations
 
 import heapq
-from decimal import Decimal
+import re
+from decimal import Context, Decimal, Inexact, InvalidOperation
+from operator import itemgetter
+
+import msgspec
 
 from algo_common.domain.book import BookGap, CrossedBook
 from algo_common.domain.models import BookDelta, BookSnapshot, Levels
+from algo_common.errors import BadMessage
 
-__all__ = ["BookGap", "CrossedBook", "LevelBook"]
+__all__ = ["BookGap", "CrossedBook", "DepthDiff", "LevelBook", "LevelStrings", "TextLevels"]
+
+PRICE_SCALE = 18
+"""Ticks per unit price are ``10**PRICE_SCALE``: exact for any price with at most 18 decimals (Binance: 8)."""
+PRICE_LIMIT = 10**20
+"""Prices at or above this are refused as bad input (a BSON Decimal128 holds 34 digits)."""
+_BINANCE_UNIT = 10 ** (PRICE_SCALE - 8)  # ticks of Binance's 8-decimal price step
+_EXACT = Context(prec=100, traps=[Inexact, InvalidOperation])  # scaling a price never rounds silently
+_DIGITS = 34  # significant digits a BSON Decimal128 holds
+# A non-negative decimal without exponent or sign, of at most 34 digits (a quantity; "|" joins a side's).
+_QTY = r"(?:[0-9]{1,20}(?:\.[0-9]{0,14})?|\.[0-9]{1,14})"
+_PLAIN_QTY, _PLAIN_QTYS = re.compile(_QTY), re.compile(rf"{_QTY}(?:\|{_QTY})*")
+_PLAIN = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")  # the same without the length bounds (prices)
+_PRICE, _QUANTITY = itemgetter(0), itemgetter(1)
+
+TextLevels = list[tuple[str, str]]
+"""Levels as Binance sends them: ``[price, quantity]`` decimal strings; quantity 0 removes the level."""
+
+
+class DepthDiff(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """A diff-depth update covering venue update ids ``first_update_id..final_update_id``.
+
+    The collector's form of :class:`algo_common.domain.models.BookDelta`: levels stay text, as
+    returned by :meth:`LevelStrings.check` (the feed builds diffs only from checked levels).
+    """
+
+    symbol: str
+    first_update_id: int
+    final_update_id: int
+    bids: TextLevels
+    asks: TextLevels
+    ts_event: int
+    ts_recv: int
+
+    def to_book_delta(self) -> BookDelta:
+        """The same update with ``Decimal`` levels (for the reference book and for tests)."""
+        return BookDelta(
+            symbol=self.symbol,
+            first_update_id=self.first_update_id,
+            final_update_id=self.final_update_id,
+            bids=tuple((Decimal(p), Decimal(q)) for p, q in self.bids),
+            asks=tuple((Decimal(p), Decimal(q)) for p, q in self.asks),
+            ts_event=self.ts_event,
+            ts_recv=self.ts_recv,
+        )
+
+
+def _price_of_ticks(ticks: int) -> Decimal:
+    """A price from its ticks, written like Binance (8 decimals) when that is exact."""
+    if ticks % _BINANCE_UNIT == 0:
+        return Decimal(ticks // _BINANCE_UNIT).scaleb(-8)
+    return Decimal(ticks).scaleb(-PRICE_SCALE).normalize()
+
+
+def is_zero(qty: str) -> bool:
+    """Zero quantity, for a plain decimal as :meth:`LevelStrings.check` returns them."""
+    return not qty.strip("0.")
+
+
+class LevelStrings:
+    """Checks level strings; keeps price text -> ticks, parsed once per distinct string.
+
+    Prices: finite, > 0, < ``PRICE_LIMIT``, at most ``PRICE_SCALE`` decimals and 34 digits.
+    Quantities: finite, >= 0, at most 20 digits before the point and 14 after (trailing zeros
+    aside); another spelling than a plain decimal (``1E-8``, ``+1``) is rewritten as one.
+    Published values must fit a BSON Decimal128 (34 digits), hence the bounds. Only valid strings
+    enter the tables, so a bad frame cannot corrupt them; they are emptied when they reach
+    ``limit`` entries (prices drift over months).
+    """
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self._limit = limit
+        self.ticks: dict[str, int] = {}
+        self.nonzero: dict[str, bool] = {}  # plain quantity text -> not zero
+        self._price_text: set[str] = set()  # the keys of ``ticks``, as a set for one-call subset checks
+        self._qty_text: set[str] = set()  # the keys of ``nonzero``
+        self._texts: dict[int, str] = {}  # ticks -> the price text first received (published as Decimal)
+
+    def check(self, levels: TextLevels) -> TextLevels:
+        """``levels`` with quantities as plain decimals; :class:`BadMessage` for a bad level."""
+        if len(self.ticks) + len(self.nonzero) + 2 * len(levels) > self._limit:
+            self.clear()
+        if not self._price_text.issuperset(map(_PRICE, levels)):
+            for price in map(_PRICE, levels):
+                if price not in self.ticks:
+                    self._learn_price(price)
+        if self._qty_text.issuperset(map(_QUANTITY, levels)):
+            return levels
+        if not _PLAIN_QTYS.fullmatch("|".join(map(_QUANTITY, levels))):
+            levels = [(price, _plain_qty(qty)) for price, qty in levels]
+        for qty in set(map(_QUANTITY, levels)).difference(self._qty_text):
+            self.nonzero[qty] = bool(qty.strip("0."))  # only 0s and a dot: zero
+            self._qty_text.add(qty)
+        return levels
+
+    def clear(self) -> None:
+        self.ticks.clear()
+        self.nonzero.clear()
+        self._price_text.clear()
+        self._qty_text.clear()
+        self._texts.clear()
+
+    def price(self, ticks: int) -> Decimal:
+        """The published ``Decimal`` of a price (spelled as first received when still known)."""
+        known = self._texts.get(ticks)
+        return Decimal(known) if known is not None else _price_of_ticks(ticks)
+
+    def ticks_of(self, price: Decimal) -> int | None:
+        """Ticks of a ``Decimal`` price; None when it is not a finite multiple of a tick below the limit."""
+        if not price.is_finite() or abs(price) >= PRICE_LIMIT:
+            return None
+        try:
+            scaled = price.scaleb(PRICE_SCALE, _EXACT)
+        except (Inexact, InvalidOperation):
+            return None
+        ticks = int(scaled)
+        return ticks if ticks == scaled else None
+
+    def add_decimal_levels(self, levels: Levels) -> list[tuple[int, str]]:
+        """``Decimal`` levels (a REST snapshot) as (ticks, quantity text); :class:`BadMessage` on a bad one."""
+        out = []
+        for price, qty in levels:
+            ticks = self.ticks_of(price)
+            if ticks is None or ticks <= 0 or len(price.as_tuple().digits) > _DIGITS:
+                raise BadMessage(f"bad book level [{price}, {qty}]")
+            self._texts.setdefault(ticks, str(price))
+            out.append((ticks, _plain(qty)))
+        return out
+
+    def _learn_price(self, text: str) -> None:
+        if _PLAIN.fullmatch(text):  # the venue's spelling: no Decimal until the price is published
+            ticks, digits = _plain_ticks(text)
+        else:
+            value = _decimal(text)
+            ticks = None if value is None else self.ticks_of(value)
+            digits = 0 if value is None else len(value.as_tuple().digits)
+        if ticks is None or not 0 < ticks < PRICE_LIMIT * 10**PRICE_SCALE or digits > _DIGITS:
+            raise BadMessage(f"bad book price {text[:40]!r}")
+        self.ticks[text] = ticks
+        self._price_text.add(text)
+        self._texts.setdefault(ticks, text)
+
+
+def _plain_ticks(text: str) -> tuple[int | None, int]:
+    """Ticks and digit count of a plain decimal string (``_PLAIN``), without building a ``Decimal``."""
+    whole, _, fraction = text.partition(".")
+    digits = len((whole + fraction).lstrip("0")) or 1
+    if len(fraction) > PRICE_SCALE:
+        fraction = fraction.rstrip("0")
+        if len(fraction) > PRICE_SCALE:
+            return None, digits
+    return int(whole + fraction.ljust(PRICE_SCALE, "0")), digits
+
+
+def _plain_qty(text: str) -> str:
+    """A quantity spelled as a bounded plain decimal; :class:`BadMessage` when it is not a valid quantity."""
+    if _PLAIN_QTY.fullmatch(text):
+        return text
+    value = _decimal(text)
+    if value is None:
+        raise BadMessage(f"bad book quantity {text[:40]!r}")
+    return _plain(value)
+
+
+def _plain(qty: Decimal) -> str:
+    """A valid quantity as a bounded plain decimal string; :class:`BadMessage` when it is not one."""
+    if not qty.is_finite() or qty < 0 or not -40 < qty.adjusted() < 40:  # bounds what format() writes
+        raise BadMessage(f"bad book quantity {qty}")
+    for value in (abs(qty), abs(qty).normalize()):  # abs: -0 is a valid zero, written "0"
+        text = format(value, "f")
+        if _PLAIN_QTY.fullmatch(text):
+            return text
+    raise BadMessage(f"bad book quantity {qty}")
+
+
+def _decimal(text: str) -> Decimal | None:
+    if len(text) > 64:  # no venue number is this long; Decimal() of a huge string is slow
+        return None
+    try:
+        return Decimal(text)
+    except (InvalidOperation, ValueError):
+        return None
 
 
 class _Side:
     """One side; ``sign`` is -1 for bids (heapq is a min-heap, the best bid is the highest price)."""
 
-    __slots__ = ("_heap", "_sign", "levels")
+    __slots__ = ("heap", "levels", "sign")
 
-    def __init__(self, sign: int) -> None:
-        self._sign = sign
-        self.levels: dict[Decimal, Decimal] = {}
-        self._heap: list[Decimal] = []  # sign * price; may hold removed prices
-
-    def set(self, levels: Levels) -> None:
-        book, heap, sign = self.levels, self._heap, self._sign
-        for price, qty in levels:
-            if qty:
-                if price not in book:
-                    heapq.heappush(heap, price if sign > 0 else -price)
-                book[price] = qty
+    def __init__(self, sign: int, levels: list[tuple[int, str]]) -> None:
+        self.sign = sign
+        self.levels: dict[int, str] = {}  # ticks -> quantity as a plain decimal string
+        for ticks, qty in levels:
+            if is_zero(qty):
+                self.levels.pop(ticks, None)
             else:
-                book.pop(price, None)
-        if len(heap) > 2 * len(book) + 64:  # too many removed prices left behind: rebuild
-            self._heap = [p if sign > 0 else -p for p in book]
-            heapq.heapify(self._heap)
+                self.levels[ticks] = qty
+        self.heap: list[int] = [sign * ticks for ticks in self.levels]  # may hold removed prices
+        heapq.heapify(self.heap)
 
-    def best(self) -> tuple[Decimal, Decimal] | None:
-        heap, book = self._heap, self.levels
+    def best(self) -> int | None:
+        """Ticks of the best price, dropping removed prices from the top of the heap."""
+        heap, levels, sign = self.heap, self.levels, self.sign
         while heap:
-            price = heap[0] if self._sign > 0 else -heap[0]
-            qty = book.get(price)
-            if qty is not None:
-                return price, qty
+            ticks = sign * heap[0]
+            if ticks in levels:
+                return ticks
             heapq.heappop(heap)
         return None
 
-    def top(self, depth: int | None) -> list[tuple[Decimal, Decimal]]:
+    def compact(self) -> None:
+        """Rebuild the heap without the removed prices (when they make up most of it)."""
+        self.heap = [self.sign * ticks for ticks in self.levels]
+        heapq.heapify(self.heap)
+
+    def top(self, depth: int | None) -> list[int]:
         count = len(self.levels) if depth is None else depth
-        prices = heapq.nsmallest(count, self.levels) if self._sign > 0 else heapq.nlargest(count, self.levels)
-        return [(price, self.levels[price]) for price in prices]
+        return heapq.nsmallest(count, self.levels) if self.sign > 0 else heapq.nlargest(count, self.levels)
 
 
 class LevelBook:
-    """Price levels of one symbol, valid as of venue update id :attr:`update_id`."""
+    """Price levels of one symbol, valid as of venue update id :attr:`update_id`.
 
-    def __init__(self, snapshot: BookSnapshot) -> None:
+    :attr:`bid` / :attr:`ask` are the best prices in ticks after the last change (None: side empty).
+    """
+
+    def __init__(self, snapshot: BookSnapshot, strings: LevelStrings | None = None) -> None:
         self.symbol = snapshot.symbol
         self.update_id = snapshot.last_update_id
-        self._bids = _Side(-1)
-        self._asks = _Side(1)
-        self._bids.set(snapshot.bids)
-        self._asks.set(snapshot.asks)
+        self.strings = strings or LevelStrings()
+        self._bids = _Side(-1, self.strings.add_decimal_levels(snapshot.bids))
+        self._asks = _Side(1, self.strings.add_decimal_levels(snapshot.asks))
+        self.bid, self.ask = self._bids.best(), self._asks.best()
 
-    def apply(self, delta: BookDelta) -> bool:
-        """Apply one diff; False when it is stale. Raises :class:`BookGap` / :class:`CrossedBook`."""
-        if delta.final_update_id <= self.update_id:
+    def apply(self, diff: DepthDiff) -> bool:
+        """Apply one diff; False when it is stale. Raises :class:`BookGap` / :class:`CrossedBook`.
+
+        The feed has checked the diff's levels (:meth:`LevelStrings.check`); a string these tables
+        do not know (emptied at their limit) is learned here. A diff that was never checked must not
+        come here: :class:`BadMessage` then leaves the book half updated.
+        """
+        if diff.final_update_id <= self.update_id:
             return False
-        if delta.first_update_id > self.update_id + 1:
-            raise BookGap(self.symbol, self.update_id, delta.first_update_id)
-        self._bids.set(delta.bids)
-        self._asks.set(delta.asks)
-        self.update_id = delta.final_update_id
-        bid, ask = self._bids.best(), self._asks.best()
-        if bid is not None and ask is not None and bid[0] >= ask[0]:
-            raise CrossedBook(f"{self.symbol}: crossed at update {self.update_id}: {bid[0]} >= {ask[0]}")
+        if diff.first_update_id > self.update_id + 1:
+            raise BookGap(self.symbol, self.update_id, diff.first_update_id)
+        try:
+            self._set(diff)
+        except KeyError:  # a string the tables forgot (emptied at their limit) or never saw
+            if self.strings.check(diff.bids) is not diff.bids or self.strings.check(diff.asks) is not diff.asks:
+                raise BadMessage("a diff with unchecked quantities reached the book") from None
+            self._set(diff)  # again from the start: quantities are absolute, so this is idempotent
+        self.update_id = diff.final_update_id
+        if diff.bids:
+            bids = self._bids
+            if len(bids.heap) > 2 * len(bids.levels) + 64:
+                bids.compact()
+            self.bid = bids.best()
+        if diff.asks:
+            asks = self._asks
+            if len(asks.heap) > 2 * len(asks.levels) + 64:
+                asks.compact()
+            self.ask = asks.best()
+        if self.bid is not None and self.ask is not None and self.bid >= self.ask:
+            raise CrossedBook(
+                f"{self.symbol}: crossed at update {self.update_id}: "
+                f"{self.strings.price(self.bid)} >= {self.strings.price(self.ask)}"
+            )
         return True
 
+    def _set(self, diff: DepthDiff) -> None:
+        ticks_of, nonzero, push = self.strings.ticks, self.strings.nonzero, heapq.heappush
+        side, heap = self._bids.levels, self._bids.heap
+        for price, qty in diff.bids:  # the hot path: inline, one loop per side
+            ticks = ticks_of[price]
+            if nonzero[qty]:
+                if ticks not in side:
+                    push(heap, -ticks)
+                side[ticks] = qty
+            else:
+                side.pop(ticks, None)
+        side, heap = self._asks.levels, self._asks.heap
+        for price, qty in diff.asks:
+            ticks = ticks_of[price]
+            if nonzero[qty]:
+                if ticks not in side:
+                    push(heap, ticks)
+                side[ticks] = qty
+            else:
+                side.pop(ticks, None)
+
+    def bid_qty(self) -> str:
+        """Quantity text at the best bid (call only when :attr:`bid` is not None)."""
+        return self._bids.levels[self.bid]  # type: ignore[index]
+
+    def ask_qty(self) -> str:
+        """Quantity text at the best ask (call only when :attr:`ask` is not None)."""
+        return self._asks.levels[self.ask]  # type: ignore[index]
+
     def best_bid(self) -> tuple[Decimal, Decimal] | None:
-        return self._bids.best()
+        return None if self.bid is None else (self.strings.price(self.bid), Decimal(self.bid_qty()))
 
     def best_ask(self) -> tuple[Decimal, Decimal] | None:
-        return self._asks.best()
+        return None if self.ask is None else (self.strings.price(self.ask), Decimal(self.ask_qty()))
 
     def bids(self, depth: int | None = None) -> list[tuple[Decimal, Decimal]]:
         """Bid levels, best (highest) first."""
-        return self._bids.top(depth)
+        return self._levels(self._bids, depth)
 
     def asks(self, depth: int | None = None) -> list[tuple[Decimal, Decimal]]:
         """Ask levels, best (lowest) first."""
-        return self._asks.top(depth)
+        return self._levels(self._asks, depth)
 
     @property
     def depth(self) -> tuple[int, int]:
         """Number of (bid, ask) levels."""
         return len(self._bids.levels), len(self._asks.levels)
+
+    def _levels(self, side: _Side, depth: int | None) -> list[tuple[Decimal, Decimal]]:
+        price, levels = self.strings.price, side.levels
+        return [(price(ticks), Decimal(levels[ticks])) for ticks in side.top(depth)]

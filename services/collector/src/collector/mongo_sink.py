@@ -4,6 +4,11 @@
 twice (``insert_or_ignore``: ``insert_many(ordered=False)``, duplicate-key errors ignored).
 ``trades`` and ``depth`` documents also carry ``event_time`` (a BSON date of ``ts_event``), the
 field their TTL indexes expire on; klines are kept (the processor warms up from them).
+
+Decimals are turned into ``Decimal128`` here (:func:`to_decimal128`) rather than by the codec of
+:mod:`algo_common.mongo`: PyMongo's conversion tests the coefficient bit by bit in Python (about
+15 us a value, most of the collector's CPU per trade); the same BID encoding from the integer
+coefficient costs about 1 us. Same bits, so documents are unchanged.
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 
+from bson.decimal128 import Decimal128
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure, PyMongoError
 
@@ -29,6 +36,10 @@ log = get_logger(__name__)
 INDEXES = indexes_for(TRADES, KLINES, DEPTH)
 INDEX_OPTIONS_CONFLICT = (85, 86)  # IndexOptionsConflict, IndexKeySpecsConflict
 DAY_S = 86_400
+_BIAS = 6176  # Decimal128 exponent bias
+_LOW = (1 << 64) - 1
+_MAX_COEFFICIENT = 10**34  # Decimal128 holds 34 digits
+_KLINE_DECIMALS = ("open", "high", "low", "close", "volume", "quote_volume")
 
 Stored = Trade | Kline | DepthRecord
 
@@ -90,10 +101,40 @@ class MongoSink(QueuedSink[Stored]):
             log.info("TTL changed", collection=collection, retention_s=retention_s)
 
 
+def to_decimal128(value: Decimal) -> Decimal128:
+    """``Decimal128(value)`` bit for bit, fast for the plain decimals markets send (``"-30000.12000000"``).
+
+    The coefficient and exponent are read from ``str(value)`` when it has no exponent part (then
+    it is exactly ``[-]digits[.digits]``); anything else (``1E+3``, NaN, more than 34 digits) is
+    left to PyMongo.
+    """
+    text = str(value)
+    whole, _, fraction = text.partition(".")
+    if "E" in text:
+        return Decimal128(value)
+    try:
+        coefficient = abs(int(whole + fraction))
+    except ValueError:  # NaN, Infinity
+        return Decimal128(value)
+    if coefficient >= _MAX_COEFFICIENT:
+        return Decimal128(value)
+    high = (_BIAS - len(fraction)) << 49 | coefficient >> 64 | (text[0] == "-") << 63
+    # (high, low) BID words: a documented constructor form that PyMongo's type hints leave out
+    return Decimal128((high, coefficient & _LOW))  # type: ignore[arg-type]
+
+
 def _document(event: Stored) -> Document:
     doc = to_document(event, doc_id=event.event_id)
-    if not isinstance(event, Kline):
-        doc[EVENT_TIME] = datetime.fromtimestamp(event.ts_event / 1000, UTC)
+    if isinstance(event, Trade):
+        doc["price"], doc["qty"] = to_decimal128(event.price), to_decimal128(event.qty)
+    elif isinstance(event, Kline):
+        for name in _KLINE_DECIMALS:
+            doc[name] = to_decimal128(doc[name])
+        return doc
+    else:
+        doc["bids"] = [[to_decimal128(p), to_decimal128(q)] for p, q in event.bids]
+        doc["asks"] = [[to_decimal128(p), to_decimal128(q)] for p, q in event.asks]
+    doc[EVENT_TIME] = datetime.fromtimestamp(event.ts_event / 1000, UTC)
     return doc
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import aclosing
+from dataclasses import replace
 
 import httpx
 import redis.asyncio as aioredis
@@ -17,7 +18,7 @@ from pymongo.errors import PyMongoError
 from algo_common import mongo, redis_client
 from algo_common.binance.urls import combined_stream_url, stream_names
 from algo_common.collections import DEPTH, TRADES
-from algo_common.domain.models import BookDelta, BookTop, Kline, Trade
+from algo_common.domain.models import BookTop, Kline, Trade
 from algo_common.health import Health
 from algo_common.logging import get_logger
 from algo_common.runtime import run_service
@@ -25,6 +26,7 @@ from collector.backfill import Backfill, Target
 from collector.book_sync import BookSync
 from collector.continuity import Continuity, Gap, GapKind, Holes, Verdict
 from collector.feed import BadFrame, Feed, FeedEvent, ServerShutdown, truncated
+from collector.level_book import DepthDiff
 from collector.metrics import CollectorMetrics, collector_metrics
 from collector.mongo_sink import MongoSink, Stored
 from collector.rest import DepthSnapshotClient, HistoryClient, RestClient
@@ -39,7 +41,7 @@ log = get_logger(__name__)
 
 SERVICE = "collector"
 WS_STATE = "binance_ws"
-_KINDS: dict[type, str] = {Trade: "trade", Kline: "kline", BookDelta: "depth", BookTop: "book_ticker"}
+_KINDS: dict[type, str] = {Trade: "trade", Kline: "kline", DepthDiff: "depth", BookTop: "book_ticker"}
 
 
 class CollectorService:
@@ -76,7 +78,10 @@ class CollectorService:
         db = mongo.get_database(mongo_client, settings.mongo_db)
         self._db = db
         retention = {TRADES: settings.trades_retention_days, DEPTH: settings.depth_retention_days}
-        self.mongo_sink = MongoSink(db, self.health, self.metrics, options, retention_days=retention)
+        mongo_options = replace(
+            options, flush_interval_s=max(options.flush_interval_s, settings.mongo_flush_interval_s)
+        )
+        self.mongo_sink = MongoSink(db, self.health, self.metrics, mongo_options, retention_days=retention)
         self.mongo_sink.on_drop = self._on_mongo_drop
         self.mongo_sink.on_room = self._on_mongo_room
         self.stream_sink = StreamSink(redis, settings.stream_maxlen, symbols, self.health, self.metrics, options)
@@ -100,6 +105,7 @@ class CollectorService:
             max_buffer=settings.depth_buffer_max,
             retry_base_s=settings.retry_base_s,
             retry_cap_s=settings.retry_cap_s,
+            strings=self.feed.strings,
         )
         self.ws = WsSupervisor(
             combined_stream_url(settings.ws_base_url, stream_names(symbols, settings.stream_kinds)),
@@ -179,7 +185,7 @@ class CollectorService:
             self.ws.request_rotation("server_shutdown")
             return
         self.metrics.received[event.symbol, _KINDS[type(event)]] += 1
-        if isinstance(event, BookDelta):
+        if isinstance(event, DepthDiff):
             self.books.on_delta(event)
         elif isinstance(event, BookTop):
             self.books.on_ticker(event)

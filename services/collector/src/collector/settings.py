@@ -64,6 +64,14 @@ class CollectorSettings(BaseServiceSettings):
         le=5,
         description="How long a sink waits for a batch to fill before writing it; 0 writes what is queued at once.",
     )
+    mongo_flush_interval_s: float = Field(
+        default=0.2,
+        ge=0,
+        le=5,
+        description="How long the MongoDB sink waits for a batch to fill (the larger of this and "
+        "`sink_flush_interval_s`): fewer, larger inserts keep the event loop and the database free for the "
+        "Redis writes, which carry the latency; 0 writes what is queued at once.",
+    )
     queue_maxsize: int = Field(
         default=200_000,
         ge=1,

@@ -1,7 +1,10 @@
 """The sink port, and the bounded queue + batch writer every sink is built on.
 
-The reader never waits on a database: it :meth:`~Sink.offer`s events to a bounded ``asyncio.Queue``
-and goes on. One writer task per sink drains what is queued and writes it as one batch. When the
+The reader never waits on a database: it :meth:`~Sink.offer`s events to a bounded queue and goes
+on. One writer task per sink drains what is queued and writes it as one batch. The queue is a
+``deque`` and a future the writer sleeps on: an offer is an append (plus waking the writer when it
+sleeps), not an ``asyncio.Queue`` round (getters, unfinished-task count, ``asyncio.wait`` per wake-up),
+which cost as much per event as parsing it. When the
 write fails (Redis or MongoDB down) the writer retries the *same* batch with backoff, marks the sink
 unready, and resumes by itself when the dependency is back; deterministic ids make the retries
 write each event once. Implementations: :mod:`collector.mongo_sink`, :mod:`collector.stream_sink`.
@@ -11,10 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from algo_common.domain.models import BookTop, Kline, Trade
 from algo_common.health import Health
@@ -83,7 +87,9 @@ class QueuedSink(Generic[Item]):
         self._metrics = metrics
         self._options = options
         self._rng = rng
-        self._queue: asyncio.Queue[Item] = asyncio.Queue(maxsize=options.maxsize)
+        self._items: deque[Item] = deque()
+        self._wakeup: asyncio.Future[None] | None = None  # set while the writer waits for items
+        self._in_flight = 0  # events of the batch being written
         self._full_drops = 0
         self._writer_state = f"{self.name}_writer"
         self._queue_state = f"{self.name}_queue"
@@ -108,29 +114,38 @@ class QueuedSink(Generic[Item]):
 
     @property
     def depth(self) -> int:
-        return self._queue.qsize()
+        return len(self._items)
+
+    @property
+    def pending(self) -> int:
+        """Events offered and not written yet (queued, or in the batch being written)."""
+        return len(self._items) + self._in_flight
 
     def has_room(self) -> bool:
         """The writer is healthy and the queue at most half full: room for a backfill page."""
-        return self._writer_ok and self._queue.qsize() <= self._options.maxsize // 2
+        return self._writer_ok and len(self._items) <= self._options.maxsize // 2
 
     def offer(self, event: SinkEvent) -> None:
         item = self.select(event)
         if item is None:
             return
-        try:
-            self._queue.put_nowait(item)
-        except asyncio.QueueFull:
+        if len(self._items) >= self._options.maxsize:
             self._on_full()
             self.on_drop(item)
             return
+        self._items.append(item)
+        if self._wakeup is not None:
+            self._wake()
 
     async def run(self, finish: asyncio.Event) -> None:
         await self._until_done(lambda _: self.prepare(), "prepare")
         finish_wait: asyncio.Future[object] = asyncio.ensure_future(finish.wait())
+        finish_wait.add_done_callback(lambda _: self._wake())
         try:
-            while (batch := await self._next_batch(finish, finish_wait)) is not None:
+            while (batch := await self._next_batch(finish)) is not None:
+                self._in_flight = len(batch)
                 await self._until_done(partial(self._write_attempt, batch), "write")
+                self._in_flight = 0
                 self._done(len(batch))
         finally:
             finish_wait.cancel()
@@ -138,30 +153,34 @@ class QueuedSink(Generic[Item]):
     async def _write_attempt(self, batch: list[Item], attempt: int) -> None:
         await self.write(batch, retry=attempt > 0)
 
-    async def _next_batch(self, finish: asyncio.Event, finish_wait: asyncio.Future[object]) -> list[Item] | None:
+    def _wake(self) -> None:
+        waiter, self._wakeup = self._wakeup, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def _next_batch(self, finish: asyncio.Event) -> list[Item] | None:
         """What is queued (up to batch_size), waiting for the first item; None once finished and empty."""
-        while self._queue.empty():
+        while not self._items:
             if finish.is_set():
                 return None
-            getter: asyncio.Future[Item] = asyncio.ensure_future(self._queue.get())
-            waiters: list[asyncio.Future[Any]] = [getter, finish_wait]
-            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-            if getter.done():
-                return self._drain([getter.result()])
-            getter.cancel()
-        if self._options.flush_interval_s and self._queue.qsize() < self._options.batch_size:
+            self._wakeup = asyncio.get_running_loop().create_future()
+            await self._wakeup
+        if self._options.flush_interval_s and len(self._items) < self._options.batch_size:
             await asyncio.sleep(self._options.flush_interval_s)
-        return self._drain([])
+        return self._drain()
 
-    def _drain(self, batch: list[Item]) -> list[Item]:
-        while len(batch) < self._options.batch_size and not self._queue.empty():
-            batch.append(self._queue.get_nowait())
-        return batch
+    def _drain(self) -> list[Item]:
+        items, size = self._items, self._options.batch_size
+        if len(items) <= size:
+            batch = list(items)
+            items.clear()
+            return batch
+        return [items.popleft() for _ in range(size)]
 
     def _done(self, count: int) -> None:
         self.written_count += count
         self._metrics.events_written.add(count, {"sink": self.name})
-        if self._full_drops and self._queue.qsize() < self._options.maxsize // 2:
+        if self._full_drops and len(self._items) < self._options.maxsize // 2:
             log.warning("sink queue has room again", sink=self.name, dropped=self._full_drops)
             self._full_drops = 0
             self._health.set_state(self._queue_state, True)

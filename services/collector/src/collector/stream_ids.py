@@ -33,6 +33,13 @@ class StreamIds:
         self._last[stream] = entry_id
         return entry_id
 
+    def take(self, stream: str, now_ms: int, count: int) -> StreamId:
+        """The first of ``count`` consecutive ids (same milliseconds, sequence +1 each): ``next`` ``count`` times."""
+        ms, seq = self._last.get(stream, (0, -1))
+        first = (now_ms, 0) if now_ms > ms else (ms, seq + 1)
+        self._last[stream] = (first[0], first[1] + count - 1)
+        return first
+
     def raise_floor(self, stream: str, floor: StreamId) -> None:
         """Ids of ``stream`` from now on are greater than ``floor`` (e.g. the stream's last id)."""
         if floor > self._last.get(stream, (0, -1)):

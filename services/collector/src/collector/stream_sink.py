@@ -27,6 +27,7 @@ from collector.sinks import QueuedSink, SinkEvent, SinkOptions
 from collector.stream_ids import StreamId, StreamIds, format_id, parse_id
 
 _KIND = {Trade: "trade", Kline: "kline", BookTop: "book_top"}
+_LATENCY_ATTRIBUTES = {cls: {"kind": kind} for cls, kind in _KIND.items()}
 
 XADD_BATCH = """
 for i = 3, #ARGV, 2 do
@@ -68,12 +69,14 @@ class StreamSink(QueuedSink[Entry]):
         self._maxlen = maxlen
         self._ids = StreamIds()
         self._streams = [market_stream(symbol) for symbol in symbols]
+        self._stream_of = {symbol: market_stream(symbol) for symbol in symbols}
         self._xadd_batch = redis.register_script(XADD_BATCH)
 
     def select(self, event: SinkEvent) -> Entry | None:
-        if isinstance(event, Trade | Kline | BookTop):
-            return Entry(market_stream(event.symbol), event)
-        return None
+        if type(event) not in _KIND:
+            return None
+        stream = self._stream_of.get(event.symbol) or market_stream(event.symbol)
+        return Entry(stream, event)  # type: ignore[arg-type]  # a MarketEvent: checked above
 
     async def prepare(self) -> None:
         """Start ids above what a previous run left on the streams (its clock may have been ahead)."""
@@ -84,21 +87,24 @@ class StreamSink(QueuedSink[Entry]):
         if retry:
             todo = await self._unwritten(batch)
         else:
-            now = now_ms()
-            for entry in batch:
-                entry.entry_id = self._ids.next(entry.stream, now)
             todo = batch
+            by_stream = _by_stream(batch)
+            now = now_ms()
+            for stream, entries in by_stream.items():  # consecutive ids, as StreamIds.next would give
+                ms, seq = self._ids.take(stream, now, len(entries))
+                for entry in entries:
+                    entry.entry_id = (ms, seq)
+                    seq += 1
         if todo:
             await self._xadd(todo)
         self._record_latency(batch)
 
     async def _xadd(self, entries: list[Entry]) -> None:
-        by_stream: dict[str, list[bytes | str | int]] = {}
-        for entry in entries:
-            args = by_stream.setdefault(entry.stream, [self._maxlen, EVENT_FIELD])
-            args.append(format_id(entry.entry_id))
-            args.append(encode_market_event(entry.event))
-        for stream, args in by_stream.items():
+        for stream, group in _by_stream(entries).items():
+            args: list[bytes | str | int] = [self._maxlen, EVENT_FIELD]
+            for entry in group:
+                ms, seq = entry.entry_id
+                args += (f"{ms}-{seq}", encode_market_event(entry.event))
             await self._xadd_batch(keys=[stream], args=args)
 
     async def _unwritten(self, batch: list[Entry]) -> list[Entry]:
@@ -129,7 +135,18 @@ class StreamSink(QueuedSink[Entry]):
         return parse_id(info["last-generated-id"])
 
     def _record_latency(self, batch: list[Entry]) -> None:
-        now = now_ms()
+        now, record = now_ms(), self._metrics.event_latency.record
         for entry in batch:
-            latency_s = max(now - entry.event.ts_event, 0) / 1000
-            self._metrics.event_latency.record(latency_s, {"kind": _KIND[type(entry.event)]})
+            event = entry.event
+            record(max(now - event.ts_event, 0) / 1000, _LATENCY_ATTRIBUTES[type(event)])
+
+
+def _by_stream(entries: list[Entry]) -> dict[str, list[Entry]]:
+    by_stream: dict[str, list[Entry]] = {}
+    for entry in entries:
+        group = by_stream.get(entry.stream)
+        if group is None:
+            by_stream[entry.stream] = [entry]
+        else:
+            group.append(entry)
+    return by_stream

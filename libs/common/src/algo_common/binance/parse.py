@@ -11,6 +11,7 @@ from algo_common.binance.schemas import (
     BinanceAggTrade,
     BinanceBookTicker,
     BinanceCombinedMessage,
+    BinanceDepthDiff,
     BinanceDepthSnapshot,
     BinanceDepthUpdate,
     BinanceKline,
@@ -29,6 +30,7 @@ _trade = msgspec.json.Decoder(BinanceTrade)
 _agg_trade = msgspec.json.Decoder(BinanceAggTrade)
 _kline = msgspec.json.Decoder(BinanceKline)
 _depth = msgspec.json.Decoder(BinanceDepthUpdate)
+_depth_text = msgspec.json.Decoder(BinanceDepthDiff)
 _book_ticker = msgspec.json.Decoder(BinanceBookTicker)
 _shutdown = msgspec.json.Decoder(BinanceServerShutdown)
 _snapshot = msgspec.json.Decoder(BinanceDepthSnapshot)
@@ -77,6 +79,27 @@ def decode_kline(raw: bytes | msgspec.Raw) -> BinanceKline:
 
 def decode_depth_update(raw: bytes | msgspec.Raw) -> BinanceDepthUpdate:
     return _decode(_depth, raw, "depthUpdate")
+
+
+def decode_depth_diff(raw: bytes | msgspec.Raw) -> BinanceDepthDiff:
+    """A ``depthUpdate`` with its levels as strings, parsed by the caller.
+
+    Binance sends every price and quantity as a string; a payload that instead carries JSON numbers
+    is decoded exactly (``Decimal``, never a float) and its levels written back as decimal strings.
+    """
+    try:
+        return _depth_text.decode(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        msg = decode_depth_update(raw)  # raises BadMessage when the payload is bad, not just numeric
+    return BinanceDepthDiff(
+        e=msg.e,
+        E=msg.E,
+        s=msg.s,
+        U=msg.U,
+        u=msg.u,
+        b=[(str(price), str(qty)) for price, qty in msg.b],
+        a=[(str(price), str(qty)) for price, qty in msg.a],
+    )
 
 
 def decode_book_ticker(raw: bytes | msgspec.Raw) -> BinanceBookTicker:

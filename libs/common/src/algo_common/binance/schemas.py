@@ -12,6 +12,7 @@ from decimal import Decimal
 import msgspec
 
 BinanceLevel = tuple[Decimal, Decimal]  # [price, quantity]
+BinanceTextLevel = tuple[str, str]  # [price, quantity] as sent: decimal strings, not parsed yet
 
 
 class BinanceCombinedMessage(msgspec.Struct, frozen=True):
@@ -89,6 +90,23 @@ class BinanceDepthUpdate(msgspec.Struct, frozen=True):
     u: int  # final update id in event
     b: list[BinanceLevel]  # bids to update; quantity 0 removes the level
     a: list[BinanceLevel]  # asks to update; quantity 0 removes the level
+
+
+class BinanceDepthDiff(msgspec.Struct, frozen=True, gc=False):
+    """The ``depthUpdate`` payload of :class:`BinanceDepthUpdate` with its levels left as strings.
+
+    For a local book applying tens of thousands of levels a second: a ``Decimal`` per level costs more
+    than the rest of the work, so the reader parses each distinct string once (the collector's
+    ``LevelStrings``). A level sent as JSON numbers does not fit here: see ``parse.decode_depth_diff``.
+    """
+
+    e: str  # event type, "depthUpdate"
+    E: int  # event time, ms
+    s: str  # symbol
+    U: int  # first update id in event
+    u: int  # final update id in event
+    b: list[BinanceTextLevel]  # bids to update; quantity 0 removes the level
+    a: list[BinanceTextLevel]  # asks to update; quantity 0 removes the level
 
 
 class BinanceBookTicker(msgspec.Struct, frozen=True):
