@@ -190,7 +190,7 @@ async def _end_to_end(redis_url: str, mongo_url: str) -> tuple[float, float, int
         stop = asyncio.Event()
         task = asyncio.create_task(service.main(stop))
         async with httpx.AsyncClient(base_url=f"http://{base}/_sim/", timeout=60) as http:
-            while not service.ws.connections:  # noqa: ASYNC110 - a benchmark polls its subject
+            while not service.supervisors[0].connections:  # noqa: ASYNC110 - a benchmark polls its subject
                 await asyncio.sleep(0.05)
             received0 = sum(service.metrics.received.values())  # per process: earlier runs counted too
             await http.post("step", json={"n": WARMUP_STEPS})  # diffs to sync the book on

@@ -104,7 +104,7 @@ class RunningCollector:
     async def connected(self, connections: int = 1) -> bool:
         """The supervisor holds its ``connections``-th connection and reports it in readiness."""
         _, body = await self.readiness()
-        return bool(self.service.ws.connections >= connections and body["dependencies"]["binance_ws"]["ok"])
+        return bool(self.service.supervisors[0].connections >= connections and body["dependencies"]["binance_ws"]["ok"])
 
     async def synced(self) -> bool:
         return all(book.book is not None for book in self.service.books.books.values())

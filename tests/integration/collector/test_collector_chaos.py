@@ -77,7 +77,7 @@ async def _gap_resyncs_reach(count: float) -> bool:
 async def _inject(
     kind: str, rng: random.Random, sim: Sim, collector: RunningCollector, redis: LocalServer, mongo: LocalServer
 ) -> None:
-    connections = collector.service.ws.connections
+    connections = collector.service.supervisors[0].connections
     if kind == "cut":
         await sim.post("cut")
         await eventually(lambda: collector.connected(connections + 1), "a new connection after a cut")

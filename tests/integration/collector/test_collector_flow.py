@@ -133,7 +133,7 @@ async def test_malformed_frames_are_counted_and_skipped_while_good_ones_flow(
         assert metric_value("collector_events_dropped_total", reason="bad_envelope") == bad_envelope + 1
         assert metric_value("collector_events_dropped_total", reason="bad_payload") == bad_payload + 1
         assert await mongo_db.trades.count_documents({"trade_id": 999999}) == 0
-        assert collector.service.ws.connections == 1
+        assert collector.service.supervisors[0].connections == 1
         assert not collector.task.done()
 
 
@@ -188,7 +188,7 @@ async def test_server_pings_are_answered_with_their_payload(
         state = await sim.state()
         assert state["closed_pong_timeout"] == 0
         assert state["connections_total"] == 1
-        assert collector.service.ws.connections == 1
+        assert collector.service.supervisors[0].connections == 1
 
 
 async def _pongs(sim: Sim, count: int) -> bool:

@@ -70,6 +70,6 @@ async def test_the_recording_through_the_collector_gives_the_reference_books_wit
             assert (state.gaps, state.tickers.checked, state.tickers.matched) == (0, checks, checks), symbol
         assert sum(s.applied for s in collector.service.books.books.values()) == 172
         assert sum(s.dropped for s in collector.service.books.books.values()) == 5
-        assert collector.service.ws.connections == 1
+        assert collector.service.supervisors[0].connections == 1
     assert metric_value("collector_book_resyncs_total", reason="gap") == gaps
     assert await mongo_db.trades.count_documents({}) == 2

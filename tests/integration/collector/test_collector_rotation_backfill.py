@@ -55,7 +55,7 @@ async def test_server_shutdown_opens_the_new_connection_first_and_repeats_nothin
         assert await _rotations_above(rotations, "server_shutdown")
         state = await sim.state()
         assert state["connections_total"] == 2
-        assert collector.service.ws.reconnects == 0
+        assert collector.service.supervisors[0].reconnects == 0
     assert metric_value("collector_reconnects_total") == reconnects
     assert metric_value("collector_book_resyncs_total", symbol=SYMBOL, reason="reconnect") == reconnect_resyncs
     assert set(await stream_without_repeats(redis)) == await sim.trade_ids()
@@ -88,7 +88,7 @@ async def test_connections_are_rotated_before_the_venue_cuts_them_without_loss_o
         await eventually(lambda: klines_complete(mongo_db, sim, from_start=False), "every closed kline once")
         state = await sim.state()
         assert state["closed_lifetime"] == 0, "the venue had to cut a connection"
-        assert collector.service.ws.reconnects == 0
+        assert collector.service.supervisors[0].reconnects == 0
         assert metric_value("collector_book_resyncs_total", symbol=SYMBOL) == resyncs
         assert metric_value("collector_duplicates_total", kind="trade") > 0, "no overlap was exercised"
         assert metric_value("collector_events_dropped_total") == dropped, "an overlap's repeat counted as a loss"

@@ -62,16 +62,17 @@ class BookSync:
         self._rng = rng
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
-    def on_connect(self, first: bool) -> None:
-        """A fresh connection: every book starts over from a new snapshot."""
-        self._reset_all()
+    def on_connect(self, first: bool, symbols: Iterable[str] | None = None) -> None:
+        """A fresh connection: the books of its symbols (default: all) start over from a new snapshot."""
+        names = self._reset(symbols)
         if not first:
-            for symbol in self.books:
+            for symbol in names:
                 self._metrics.book_resyncs.add(1, {"symbol": symbol, "reason": "reconnect"})
 
-    def on_disconnect(self) -> None:
-        """Diffs are missing from now on: stop fetching and publishing until the next connection."""
-        self._reset_all()
+    def on_disconnect(self, symbols: Iterable[str] | None = None) -> None:
+        """Diffs of the connection's symbols (default: all) are missing from now on: stop fetching and
+        publishing their books until that connection is back."""
+        self._reset(symbols)
 
     def on_delta(self, diff: DepthDiff) -> None:
         book = self.books[diff.symbol]
@@ -94,12 +95,14 @@ class BookSync:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
 
-    def _reset_all(self) -> None:
-        for task in self._tasks.values():
-            task.cancel()
-        self._tasks.clear()
-        for book in self.books.values():
-            book.reset()
+    def _reset(self, symbols: Iterable[str] | None) -> list[str]:
+        names = list(self.books) if symbols is None else list(symbols)
+        for symbol in names:
+            task = self._tasks.pop(symbol, None)
+            if task is not None:
+                task.cancel()
+            self.books[symbol].reset()
+        return names
 
     def _after(self, book: SymbolBook, step: Step) -> None:
         if step.kind is StepKind.RESYNC:

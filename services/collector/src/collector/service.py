@@ -24,6 +24,7 @@ from algo_common.logging import get_logger
 from algo_common.runtime import run_service
 from collector.backfill import Backfill, Target
 from collector.book_sync import BookSync
+from collector.connection_plan import plan_connections
 from collector.continuity import Continuity, Gap, GapKind, Holes, Verdict
 from collector.feed import BadFrame, Feed, FeedEvent, ServerShutdown, truncated
 from collector.level_book import DepthDiff
@@ -36,17 +37,26 @@ from collector.storage import last_stored
 from collector.stream_sink import StreamSink
 from collector.weight_gate import WeightGate
 from collector.ws_client import AttemptWindow, Connected, Frame, WsItem, WsSupervisor
+from collector.ws_merge import merged_items
 
 log = get_logger(__name__)
 
 SERVICE = "collector"
 WS_STATE = "binance_ws"
+
+
+def ws_state_name(index: int) -> str:
+    """Readiness state of connection ``index``: ``binance_ws``, then ``binance_ws_2``, ... when there are several."""
+    return WS_STATE if index == 0 else f"{WS_STATE}_{index + 1}"
+
+
 _KINDS: dict[type, str] = {Trade: "trade", Kline: "kline", DepthDiff: "depth", BookTop: "book_ticker"}
 
 
 class CollectorService:
-    """One collector replica: one connection for all its symbols, two sinks, one local book per symbol,
-    watermarks that drop repeated trades/klines and turn skipped ones into REST backfill jobs."""
+    """One collector replica: as few connections as Binance's 1024-stream limit allows (all streams of a
+    symbol on one), two sinks, one local book per symbol, watermarks that drop repeated trades/klines
+    and turn skipped ones into REST backfill jobs."""
 
     def __init__(
         self,
@@ -67,7 +77,6 @@ class CollectorService:
         self.feed = Feed(symbols)
         self.continuity = Continuity()
         self.holes = Holes()
-        self._connected_once = False
         options = SinkOptions(
             maxsize=settings.queue_maxsize,
             batch_size=settings.sink_batch_size,
@@ -107,19 +116,29 @@ class CollectorService:
             retry_cap_s=settings.retry_cap_s,
             strings=self.feed.strings,
         )
-        self.ws = WsSupervisor(
-            combined_stream_url(settings.ws_base_url, stream_names(symbols, settings.stream_kinds)),
-            stall_timeout_s=settings.stall_timeout_s,
-            open_timeout_s=settings.ws_open_timeout_s,
-            backoff_base_s=settings.reconnect_backoff_base_s,
-            backoff_cap_s=settings.reconnect_backoff_cap_s,
-            rotate_after_s=settings.rotate_after_s,
-            overlap_s=settings.rotation_overlap_s,
-            attempts=AttemptWindow(settings.connect_attempts_per_5min, 300.0),
-            on_reconnect=lambda: self.metrics.reconnects.add(1),
-            on_rotation=lambda reason: self.metrics.rotations.add(1, {"reason": reason}),
-            beat=self.health.beat,
-        )
+        # One supervisor per planned connection; all share the per-IP connection-attempt window.
+        self.plan = plan_connections(symbols, settings.stream_kinds, settings.max_streams_per_connection)
+        attempts = AttemptWindow(settings.connect_attempts_per_5min, 300.0)
+        self.supervisors = [
+            WsSupervisor(
+                combined_stream_url(settings.ws_base_url, stream_names(group, settings.stream_kinds)),
+                stall_timeout_s=settings.stall_timeout_s,
+                open_timeout_s=settings.ws_open_timeout_s,
+                backoff_base_s=settings.reconnect_backoff_base_s,
+                backoff_cap_s=settings.reconnect_backoff_cap_s,
+                rotate_after_s=settings.rotate_after_s,
+                overlap_s=settings.rotation_overlap_s,
+                attempts=attempts,
+                on_reconnect=lambda: self.metrics.reconnects.add(1),
+                on_rotation=lambda reason: self.metrics.rotations.add(1, {"reason": reason}),
+                beat=self.health.beat,
+            )
+            for group in self.plan
+        ]
+        self._ws_states = [ws_state_name(index) for index in range(len(self.plan))]
+        self._connected_once = [False] * len(self.plan)
+        for state in self._ws_states[1:]:
+            self.health.set_state(state, False, "not connected yet")
 
     @classmethod
     def from_settings(cls, settings: CollectorSettings) -> CollectorService:
@@ -138,7 +157,13 @@ class CollectorService:
 
     async def main(self, stop: asyncio.Event) -> None:
         """Read until ``stop``; then let the sinks write what is queued and return."""
-        log.info("collecting", symbols=self.symbols, kinds=self.settings.stream_kinds, url=self.ws.url)
+        log.info(
+            "collecting",
+            symbols=self.symbols,
+            kinds=self.settings.stream_kinds,
+            connections=len(self.supervisors),
+            urls=[ws.url for ws in self.supervisors],
+        )
         await self._seed_watermarks()
         finish = asyncio.Event()
         async with asyncio.TaskGroup() as tasks:
@@ -146,27 +171,28 @@ class CollectorService:
             tasks.create_task(self.stream_sink.run(finish), name="sink-redis")
             tasks.create_task(self.backfill.run(finish), name="backfill")
             try:
-                async with aclosing(self.ws.items(stop)) as items:
-                    async for item in items:
+                async with aclosing(merged_items(self.supervisors, stop)) as items:
+                    async for index, item in items:
                         self.health.beat()
-                        self._on_item(item)
+                        self._on_item(index, item)
             finally:
                 await self.books.aclose()
                 finish.set()
 
-    def _on_item(self, item: WsItem) -> None:
+    def _on_item(self, index: int, item: WsItem) -> None:
+        """An item of connection ``index``: its connection events touch only its own symbols' books."""
         if isinstance(item, Frame):
-            self._on_frame(item)
+            self._on_frame(item, index)
         elif isinstance(item, Connected):
-            self.health.set_state(WS_STATE, True, f"connection {item.connection}")
+            self.health.set_state(self._ws_states[index], True, f"connection {item.connection}")
             if not item.rotated:  # after a rotation nothing was missed: the books stay valid
-                self.books.on_connect(first=not self._connected_once)
-            self._connected_once = True
+                self.books.on_connect(first=not self._connected_once[index], symbols=self.plan[index])
+            self._connected_once[index] = True
         else:
-            self.health.set_state(WS_STATE, False, item.reason)
-            self.books.on_disconnect()
+            self.health.set_state(self._ws_states[index], False, item.reason)
+            self.books.on_disconnect(self.plan[index])
 
-    def _on_frame(self, frame: Frame) -> None:
+    def _on_frame(self, frame: Frame, index: int = 0) -> None:
         """One frame; whatever goes wrong with it is logged, counted and skipped."""
         try:
             event = self.feed.decode(frame.data, frame.ts_recv)
@@ -174,15 +200,15 @@ class CollectorService:
             self._drop(e.drop_reason, e.reason, frame.data)
             return
         try:
-            self._route(event)
+            self._route(event, index)
         except Exception as e:  # a bug must not stop the feed: one event lost, loudly
             log.exception("event handling failed", error=f"{type(e).__name__}: {e}")
             self._drop("internal_error", str(e), frame.data)
 
-    def _route(self, event: FeedEvent) -> None:
+    def _route(self, event: FeedEvent, index: int = 0) -> None:
         if isinstance(event, ServerShutdown):
             log.warning("serverShutdown received: replacing the connection", ts_event=event.ts_event)
-            self.ws.request_rotation("server_shutdown")
+            self.supervisors[index].request_rotation("server_shutdown")
             return
         self.metrics.received[event.symbol, _KINDS[type(event)]] += 1
         if isinstance(event, DepthDiff):

@@ -34,6 +34,13 @@ class CollectorSettings(BaseServiceSettings):
             "depth / depth@100ms (the local book), bookTicker (optional cross-check of the local book)."
         ),
     )
+    max_streams_per_connection: int = Field(
+        default=MAX_STREAMS_PER_CONNECTION,
+        ge=1,
+        le=MAX_STREAMS_PER_CONNECTION,
+        description="Streams per WebSocket connection (Binance allows 1024); more streams open more connections, "
+        "all streams of a symbol on one.",
+    )
     ws_base_url: str = Field(
         default=PRODUCTION_WS, pattern=r"^wss?://", description="Binance WebSocket base URL (combined streams)."
     )
@@ -162,8 +169,8 @@ class CollectorSettings(BaseServiceSettings):
             raise ValueError(f"shard_index {self.shard_index} must be below shard_count {self.shard_count}")
         if not self.owned_symbols:
             raise ValueError(f"shard {self.shard_index} of {self.shard_count} owns none of {self.symbols}")
-        if len(self.owned_symbols) * len(self.stream_kinds) > MAX_STREAMS_PER_CONNECTION:
-            raise ValueError(f"more than {MAX_STREAMS_PER_CONNECTION} streams on one connection: shard the symbols")
+        if len(self.stream_kinds) > self.max_streams_per_connection:
+            raise ValueError("one symbol's streams exceed max_streams_per_connection")
         if self.reconnect_backoff_cap_s < self.reconnect_backoff_base_s or self.retry_cap_s < self.retry_base_s:
             raise ValueError("a backoff cap is below its base")
         if self.sink_batch_size > self.stream_maxlen:
