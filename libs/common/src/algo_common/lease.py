@@ -19,23 +19,24 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 
 from algo_common.errors import AlgoTradeError
+from algo_common.lua import LuaScript
 
-_ACQUIRE = """
+_ACQUIRE = LuaScript("""
 if redis.call('EXISTS', KEYS[1]) == 1 then return false end
 local token = redis.call('INCR', KEYS[2]) .. ':' .. ARGV[1]
 redis.call('SET', KEYS[1], token, 'PX', ARGV[2])
 return token
-"""
+""")
 
-_RENEW = """
+_RENEW = LuaScript("""
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
-"""
+""")
 
-_RELEASE = """
+_RELEASE = LuaScript("""
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
-"""
+""")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +77,7 @@ class RedisLease:
     async def acquire(self) -> bool:
         """Take the lease if nobody holds it; True when this call took it."""
         holder = f"{self.holder}:{secrets.token_hex(8)}"
-        token = await self._redis.eval(_ACQUIRE, 2, self.key, f"{self.key}:fencing", holder, self.ttl_ms)
+        token = await _ACQUIRE.run(self._redis, 2, self.key, f"{self.key}:fencing", holder, self.ttl_ms)
         if token is None:
             return False
         self.fence = Fence(self.key, token.decode() if isinstance(token, bytes) else str(token))
@@ -86,7 +87,7 @@ class RedisLease:
         """Extend the lease by its TTL; False (and no longer held) when it had expired or was taken."""
         if self.fence is None:
             return False
-        renewed = await self._redis.eval(_RENEW, 1, self.key, self.fence.token, self.ttl_ms)
+        renewed = await _RENEW.run(self._redis, 1, self.key, self.fence.token, self.ttl_ms)
         if not renewed:
             self.fence = None
         return bool(renewed)
@@ -96,4 +97,4 @@ class RedisLease:
         fence, self.fence = self.fence, None
         if fence is None:
             return False
-        return bool(await self._redis.eval(_RELEASE, 1, self.key, fence.token))
+        return bool(await _RELEASE.run(self._redis, 1, self.key, fence.token))

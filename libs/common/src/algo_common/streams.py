@@ -18,6 +18,7 @@ from redis.exceptions import ResponseError
 
 from algo_common.domain.models import MarketEvent, Signal
 from algo_common.lease import Fence, LeaseLost
+from algo_common.lua import LuaScript
 
 SIGNALS_STREAM = "trade_signals_stream"
 PROCESSOR_GROUP = "processor"
@@ -34,7 +35,7 @@ _signal_decoder = msgspec.json.Decoder(Signal)
 # With a third key (fenced), nothing is written unless the lease KEYS[3] still holds the writer's
 # token ARGV[1]. Replies: {1, id} published; {0, {field, value, ...}} duplicate ({0} for a marker
 # of an older version, which kept no copy); {-1} lease lost.
-_PUBLISH_ONCE = """
+_PUBLISH_ONCE = LuaScript("""
 local o = 0
 if #KEYS == 3 then
   if redis.call('GET', KEYS[3]) ~= ARGV[1] then return {-1} end
@@ -47,7 +48,7 @@ local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[o + 1], '*', unpack(A
 redis.call('HSET', KEYS[2], ':entry_id', id, unpack(ARGV, o + 3))
 redis.call('EXPIRE', KEYS[2], ARGV[o + 2])
 return {1, id}
-"""
+""")
 ENTRY_ID_FIELD = b":entry_id"
 """Reserved in a ``publish_once`` marker for the entry id; no published field may have this name."""
 
@@ -136,9 +137,9 @@ async def publish_or_find(
         args.extend((key, value))
     marker = f"published:{dedupe_key}"
     if fence is None:
-        reply = await redis.eval(_PUBLISH_ONCE, 2, stream, marker, *args)
+        reply = await _PUBLISH_ONCE.run(redis, 2, stream, marker, *args)
     else:
-        reply = await redis.eval(_PUBLISH_ONCE, 3, stream, marker, fence.key, fence.token, *args)
+        reply = await _PUBLISH_ONCE.run(redis, 3, stream, marker, fence.key, fence.token, *args)
     status = reply[0]
     if status == -1:
         assert fence is not None  # only a fenced publish is refused

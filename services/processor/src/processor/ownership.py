@@ -22,6 +22,7 @@ import redis.asyncio as aioredis
 
 from algo_common.lease import Fence, RedisLease
 from algo_common.logging import get_logger
+from algo_common.lua import LuaScript
 from processor.metrics import ProcessorMetrics
 
 log = get_logger(__name__)
@@ -31,14 +32,14 @@ REPLICAS_PREFIX = "processor:replicas:"
 
 # Register (or refresh) a replica, drop expired ones, count the rest: on Redis's clock, so replicas'
 # clocks never need to agree.
-_HEARTBEAT = """
+_HEARTBEAT = LuaScript("""
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 redis.call('PEXPIRE', KEYS[1], 2 * tonumber(ARGV[2]))
 return redis.call('ZCARD', KEYS[1])
-"""
+""")
 
 
 def fair_share(symbols: int, replicas: int) -> int:
@@ -99,7 +100,7 @@ class SymbolOwnership:
 
     async def refresh(self) -> OwnershipChange:
         """Heartbeat, renew, name the surplus over the fair share, take free symbols up to the share."""
-        self.replicas = int(await self._redis.eval(_HEARTBEAT, 1, self._replicas_key, self.replica, self._ttl_ms))
+        self.replicas = int(await _HEARTBEAT.run(self._redis, 1, self._replicas_key, self.replica, self._ttl_ms))
         lost: list[str] = []
         for symbol in self.owned:
             if not await self._leases[symbol].renew():
