@@ -8,12 +8,15 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import redis.asyncio as aioredis
 from pydantic import SecretStr
+from pymongo.asynchronous.database import AsyncDatabase
 
 from algo_common.domain.models import Side, Signal
+from algo_common.mongo import Document
 from exchange_sim import RunningSimulator, SimSettings, start_simulator
 from tests.binance_doc_keys import DOC_EXAMPLE_API_KEY, DOC_EXAMPLE_SECRET, doc_example_account
-from tests.integration.trader.trader_harness import make_signal, running_trader
+from tests.integration.trader.trader_harness import FINAL, group_drained, make_signal, running_trader
 from tests.support import eventually
 from trader.service import TraderService
 from trader.settings import TraderSettings
@@ -102,3 +105,16 @@ def buy(quantity: str = "0.01", bar: int = 60_000) -> Signal:
 
 def as_decimals(rows: list[dict[str, Any]], *fields: str) -> list[tuple[Any, ...]]:
     return [tuple(Decimal(r[f]) if isinstance(r[f], str) else r[f] for f in fields) for r in rows]
+
+
+async def final_order(db: AsyncDatabase[Document], redis: aioredis.Redis, order_id: str) -> Document:
+    """The order once it is final and its signal acknowledged."""
+
+    async def done() -> bool:
+        order = await db.orders.find_one({"_id": order_id})
+        return order is not None and order["status"] in FINAL and await group_drained(redis)
+
+    await eventually(done, f"order {order_id} final and the signal acknowledged")
+    order = await db.orders.find_one({"_id": order_id})
+    assert order is not None
+    return order

@@ -7,11 +7,9 @@ the trader's records must equal to the last digit.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import httpx
-import pytest
 import redis.asyncio as aioredis
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -20,42 +18,19 @@ from exchange_sim import RunningSimulator
 from tests.binance_doc_keys import DOC_EXAMPLE_API_KEY, DOC_EXAMPLE_SECRET
 from tests.integration.trader.binance_harness import (
     binance_settings,
-    binance_sim,
     binance_trader,
     buy,
+    final_order,
     sim_control,
     sim_orders,
     sim_trading_state,
 )
-from tests.integration.trader.trader_harness import FINAL, group_drained, publish_signal
+from tests.integration.trader.trader_harness import publish_signal
 from tests.support import eventually, metric_value
 from trader.reconcile_binance import BinanceSync
 from trader.settings import TraderSettings
 
 KEYS = [{"api_key": DOC_EXAMPLE_API_KEY, "secret": DOC_EXAMPLE_SECRET}]
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[RunningSimulator]:
-    async with binance_sim() as running:
-        yield running
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(trust_env=False, timeout=10.0) as client:
-        yield client
-
-
-async def _final_order(db: AsyncDatabase[Document], redis: aioredis.Redis, order_id: str) -> Document:
-    async def done() -> bool:
-        order = await db.orders.find_one({"_id": order_id})
-        return order is not None and order["status"] in FINAL and await group_drained(redis)
-
-    await eventually(done, f"order {order_id} final and the signal acknowledged")
-    order = await db.orders.find_one({"_id": order_id})
-    assert order is not None
-    return order
 
 
 async def _sim_balances(http: httpx.AsyncClient, sim: RunningSimulator) -> dict[str, Decimal]:
@@ -82,7 +57,7 @@ async def test_a_bnb_commission_leaves_the_position_whole_and_is_recorded_with_i
     async with binance_trader(binance_settings(trader_settings, sim), http, sim):
         # act
         await publish_signal(redis, signal)
-        order = await _final_order(mongo_db, redis, signal.signal_id)
+        order = await final_order(mongo_db, redis, signal.signal_id)
     # assert
     assert order["status"] == "FILLED"
     fills = [f async for f in mongo_db.fills.find({"client_order_id": signal.signal_id})]
@@ -113,7 +88,7 @@ async def test_a_buy_beyond_the_free_quote_balance_is_rejected_before_binance(
     async with binance_trader(settings, http, sim):
         # act
         await publish_signal(redis, signal)
-        order = await _final_order(mongo_db, redis, signal.signal_id)
+        order = await final_order(mongo_db, redis, signal.signal_id)
     # assert
     assert (order["status"], order["reject_reason"]) == ("REJECTED", "insufficient balance")
     assert await sim_orders(http, sim, signal.signal_id) == []
@@ -134,7 +109,7 @@ async def test_balances_follow_the_user_data_stream_between_reconciliations(
         rounds = sync.reconciler.rounds
         # act
         await publish_signal(redis, signal)
-        await _final_order(mongo_db, redis, signal.signal_id)
+        await final_order(mongo_db, redis, signal.signal_id)
         held = await _sim_balances(http, sim)
 
         async def followed() -> bool:
@@ -167,7 +142,7 @@ async def test_an_order_is_refused_while_the_balances_cannot_be_current(
         await eventually(stale, "the balances untrusted once the stream was cut")
         # act
         await publish_signal(redis, signal)
-        order = await _final_order(mongo_db, redis, signal.signal_id)
+        order = await final_order(mongo_db, redis, signal.signal_id)
         await sim_control(http, sim, "reset")
     # assert
     assert (order["status"], order["reject_reason"]) == ("REJECTED", "balance unknown")

@@ -6,7 +6,6 @@ client ids MongoDB holds, so the only way MongoDB learns the outcome is the path
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import httpx
@@ -24,7 +23,6 @@ from exchange_sim import RunningSimulator
 from tests.integration.exchange_sim.trading_helpers import SignedClient
 from tests.integration.trader.binance_harness import (
     binance_settings,
-    binance_sim,
     binance_trader,
     buy,
     sim_control,
@@ -35,18 +33,6 @@ from tests.integration.trader.trader_harness import running_trader
 from tests.support import eventually, metric_value
 from trader.orders import intent_document
 from trader.settings import TraderSettings
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[RunningSimulator]:
-    async with binance_sim() as running:
-        yield running
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(trust_env=False, timeout=10.0) as client:
-        yield client
 
 
 async def _store_order(db: AsyncDatabase[Document], signal: Signal, status: str) -> None:

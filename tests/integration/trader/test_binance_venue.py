@@ -6,7 +6,6 @@ client order id, and MongoDB's fills equal to the simulator's trades.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
@@ -25,36 +24,14 @@ from tests.integration.trader.binance_harness import (
     binance_sim,
     binance_trader,
     buy,
+    final_order,
     sim_control,
     sim_orders,
     sim_trades,
 )
-from tests.integration.trader.trader_harness import FINAL, group_drained, make_signal, pending_count, publish_signal
+from tests.integration.trader.trader_harness import make_signal, pending_count, publish_signal
 from tests.support import eventually, metric_value
 from trader.settings import TraderSettings
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[RunningSimulator]:
-    async with binance_sim() as running:
-        yield running
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(trust_env=False, timeout=10.0) as client:
-        yield client
-
-
-async def _final_order(db: AsyncDatabase[Document], redis: aioredis.Redis, order_id: str) -> Document:
-    async def done() -> bool:
-        order = await db.orders.find_one({"_id": order_id})
-        return order is not None and order["status"] in FINAL and await group_drained(redis)
-
-    await eventually(done, f"order {order_id} final and the signal acknowledged")
-    order = await db.orders.find_one({"_id": order_id})
-    assert order is not None
-    return order
 
 
 async def _assert_one_order_matching_mongo(
@@ -86,7 +63,7 @@ async def test_a_signal_becomes_one_filled_order_with_the_simulators_fills(
     async with binance_trader(binance_settings(trader_settings, sim), http, sim):
         # act
         await publish_signal(redis, signal)
-        order = await _final_order(mongo_db, redis, signal.signal_id)
+        order = await final_order(mongo_db, redis, signal.signal_id)
     # assert
     assert order["status"] == "FILLED"
     at_sim = await _assert_one_order_matching_mongo(http, sim, mongo_db, order)
@@ -128,7 +105,7 @@ async def test_an_unknown_outcome_is_queried_and_never_doubles_the_order(
         await sim_control(http, sim, "fail", target="new_order", count=1, **fault)
         # act
         await publish_signal(redis, signal)
-        order = await _final_order(mongo_db, redis, signal.signal_id)
+        order = await final_order(mongo_db, redis, signal.signal_id)
     # assert
     assert order["status"] == "FILLED"
     await _assert_one_order_matching_mongo(http, sim, mongo_db, order)
@@ -158,7 +135,7 @@ async def test_a_skewed_clock_is_resynced_on_1021_and_the_order_sent_once(
         await sim_control(http, sim, "clock", skew_ms=-30_000)  # the server is now 30 s behind our offset
         # act
         await publish_signal(redis, signal)
-        order = await _final_order(mongo_db, redis, signal.signal_id)
+        order = await final_order(mongo_db, redis, signal.signal_id)
     # assert
     assert order["status"] == "FILLED"
     await _assert_one_order_matching_mongo(http, sim, mongo_db, order)
@@ -187,7 +164,7 @@ async def test_rate_limits_hold_the_signal_then_send_it_once(
             return not ready and await pending_count(redis) == 1
 
         await eventually(unready_with_the_signal_pending, "the trader unready while Binance says stop")
-        order = await _final_order(mongo_db, redis, signal.signal_id)
+        order = await final_order(mongo_db, redis, signal.signal_id)
     # assert
     assert order["status"] == "FILLED"
     await _assert_one_order_matching_mongo(http, sim, mongo_db, order)
@@ -207,7 +184,7 @@ async def test_an_order_breaking_a_filter_is_rejected_and_never_sent(
     async with binance_trader(binance_settings(trader_settings, sim), http, sim):
         # act
         await publish_signal(redis, signal)
-        order = await _final_order(mongo_db, redis, signal.signal_id)
+        order = await final_order(mongo_db, redis, signal.signal_id)
     # assert
     assert order["status"] == "REJECTED"
     assert "NOTIONAL" in order["reject_reason"]
@@ -228,9 +205,9 @@ async def test_selling_the_whole_position_sells_what_the_account_really_holds(
     async with binance_trader(binance_settings(trader_settings, sim), http, sim):
         # act
         await publish_signal(redis, bought)
-        await _final_order(mongo_db, redis, bought.signal_id)
+        await final_order(mongo_db, redis, bought.signal_id)
         await publish_signal(redis, sold)
-        sell = await _final_order(mongo_db, redis, sold.signal_id)
+        sell = await final_order(mongo_db, redis, sold.signal_id)
     # assert
     assert sell["status"] == "FILLED"
     assert sell["quantity"] == Decimal("0.00999")  # the risk check cut the SELL to the position
@@ -256,7 +233,7 @@ async def test_the_order_count_limit_is_respected_before_binance_has_to_refuse(
             # act
             for signal in signals:
                 await publish_signal(redis, signal)
-            orders = [await _final_order(mongo_db, redis, s.signal_id) for s in signals]
+            orders = [await final_order(mongo_db, redis, s.signal_id) for s in signals]
         # assert
         for order in orders:
             assert order["status"] == "FILLED"
