@@ -8,8 +8,9 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from algo_common.binance.rest import DEFAULT_RETRY_AFTER_S
 from algo_common.errors import FatalError, RateLimited, TransientError
-from processor.kline_history import DEFAULT_RETRY_AFTER_S, KlineHistory
+from processor.kline_history import KlineHistory
 
 MINUTE = 60_000
 T0 = 1_700_000_040_000

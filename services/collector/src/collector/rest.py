@@ -9,14 +9,12 @@ import httpx
 import msgspec
 
 from algo_common.binance import parse
+from algo_common.binance import rest as binance_rest
 from algo_common.binance.urls import AGG_TRADES_PATH, DEPTH_PATH, KLINES_PATH
-from algo_common.clock import now_ms
 from algo_common.domain.models import BookSnapshot, Kline, Trade
-from algo_common.errors import BadMessage, FatalError, RateLimited, TransientError
+from algo_common.errors import BadMessage, RateLimited, TransientError
 from collector.weight_gate import WeightGate
 
-DEFAULT_RETRY_AFTER_S = 60.0
-"""Wait after a 429/418 that carries no ``Retry-After``."""
 HISTORICAL_TRADES_PATH = "/api/v3/historicalTrades"
 PAGE_LIMIT = 1000
 """Rows per page of klines / aggTrades / historicalTrades (Binance's maximum)."""
@@ -57,21 +55,13 @@ class RestClient:
         (network, timeout, 5xx) or :class:`FatalError` (any other 4xx: a request we must not repeat).
         """
         await self.gate.acquire(weight)
-        try:
-            response = await self._http.get(self._base + path, params=params)
-        except httpx.HTTPError as e:
-            raise TransientError(f"{what}: {type(e).__name__}: {e}") from e
-        ts_recv = now_ms()
+        response, ts_recv = await binance_rest.get(self._http, self._base + path, params, what)
         self.gate.observe(dict(response.headers))
-        status = response.status_code
-        if status in (418, 429):
-            retry_after = _retry_after(response)
-            self.gate.block(retry_after, banned=status == 418)
-            raise RateLimited(f"{what}: HTTP {status}", retry_after, banned=status == 418)
-        if status >= 500:
-            raise TransientError(f"{what}: HTTP {status}")
-        if status != 200:
-            raise FatalError(f"{what}: HTTP {status}: {response.text[:200]}")
+        try:
+            binance_rest.raise_for_status(response, what)
+        except RateLimited as e:
+            self.gate.block(e.retry_after_s, banned=e.banned)
+            raise
         return response.content, ts_recv
 
 
@@ -147,10 +137,3 @@ def _to_trade(symbol: str, row: BinanceHistoricalTrade, ts_recv: int) -> Trade:
         ts_event=row.time,
         ts_recv=ts_recv,
     )
-
-
-def _retry_after(response: httpx.Response) -> float:
-    try:
-        return max(float(response.headers.get("Retry-After", "")), 0.0)
-    except ValueError:
-        return DEFAULT_RETRY_AFTER_S

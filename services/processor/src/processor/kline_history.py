@@ -1,7 +1,6 @@
 """Closed 1m klines from Binance's REST API (``GET /api/v3/klines``), newest pages first.
 
-HTTP failures are translated into the error taxonomy: 429/418 -> :class:`RateLimited` carrying
-``Retry-After``, network errors and 5xx -> :class:`TransientError`, other 4xx -> :class:`FatalError`.
+HTTP failures are translated into the error taxonomy by :mod:`algo_common.binance.rest`.
 No clock is consulted: the newest row of an open-ended page is the forming bar and is dropped,
 and every other row opens before a later one, so it is closed.
 """
@@ -12,15 +11,13 @@ import httpx
 import msgspec
 
 from algo_common.binance import parse
+from algo_common.binance import rest as binance_rest
 from algo_common.binance.urls import KLINES_PATH
-from algo_common.clock import now_ms
 from algo_common.domain.models import Kline
-from algo_common.errors import BadMessage, FatalError, RateLimited, TransientError
+from algo_common.errors import BadMessage, TransientError
 
 PAGE_LIMIT = 1000
 """Binance's maximum rows per klines request (weight 2 whatever the limit)."""
-DEFAULT_RETRY_AFTER_S = 60.0
-"""Wait after a 429/418 without a ``Retry-After`` header."""
 SOURCE_INTERVAL = "1m"
 
 
@@ -51,23 +48,6 @@ class KlineHistory:
         return [msgspec.structs.replace(k, closed=True) for k in rows]
 
     async def _get(self, params: dict[str, str | int], what: str) -> tuple[bytes, int]:
-        try:
-            response = await self._http.get(self._url, params=params)
-        except httpx.HTTPError as e:
-            raise TransientError(f"{what}: {type(e).__name__}: {e}") from e
-        status = response.status_code
-        if status in (418, 429):
-            raise RateLimited(f"{what}: HTTP {status}", retry_after(response), banned=status == 418)
-        if status >= 500:
-            raise TransientError(f"{what}: HTTP {status}")
-        if status != 200:
-            raise FatalError(f"{what}: HTTP {status}: {response.text[:200]}")
-        return response.content, now_ms()
-
-
-def retry_after(response: httpx.Response) -> float:
-    """Seconds the venue asked us to wait (``Retry-After``), or :data:`DEFAULT_RETRY_AFTER_S`."""
-    try:
-        return max(float(response.headers.get("Retry-After", "")), 0.0)
-    except ValueError:
-        return DEFAULT_RETRY_AFTER_S
+        response, ts_recv = await binance_rest.get(self._http, self._url, params, what)
+        binance_rest.raise_for_status(response, what)
+        return response.content, ts_recv

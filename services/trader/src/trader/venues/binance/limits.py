@@ -18,6 +18,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 
+from algo_common.binance.rest import retry_after_s
 from algo_common.clock import now_ms
 from algo_common.errors import RateLimited
 from trader.venues.binance.metrics import BinanceMetrics
@@ -25,7 +26,6 @@ from trader.venues.binance.schemas import BinanceRateLimit
 
 WEIGHT_PREFIX = "x-mbx-used-weight-"
 ORDER_COUNT_PREFIX = "x-mbx-order-count-"
-DEFAULT_RETRY_AFTER_S = 60.0
 HEADROOM = 0.95
 """Share of a limit used before requests wait for the window to roll over."""
 _UNIT_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
@@ -123,17 +123,9 @@ class RateGate:
                 self._seen_ms[f"orders:{interval}"] = self._wall_ms()
                 self._metrics.order_count.set(int(value), {"interval": interval})
         if status in (418, 429):
-            retry_after = _retry_after_s(headers)
+            retry_after = retry_after_s(headers)
             banned = status == 418
             self._closed_until = max(self._closed_until, self._monotonic() + retry_after)
             self._banned = self._banned or banned
             self._metrics.rate_limited.add(1, {"status": str(status)})
             raise RateLimited(f"HTTP {status} from Binance; retry after {retry_after} s", retry_after, banned)
-
-
-def _retry_after_s(headers: Mapping[str, str]) -> float:
-    raw = next((v for k, v in headers.items() if k.lower() == "retry-after"), "")
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        return DEFAULT_RETRY_AFTER_S
