@@ -20,6 +20,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from exchange_sim.control import handle_control
 from exchange_sim.faults import Faults
+from exchange_sim.pings import PingTracker
 
 log = structlog.get_logger(__name__)
 
@@ -88,8 +89,7 @@ class WsConnection:
         self._subs: dict[str, None] = {}
         self._queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=limits.send_queue_size)
         self._incoming: deque[float] = deque()
-        self._unanswered: dict[bytes, float] = {}  # ping payload -> monotonic send time, oldest first
-        self._ping_seq = 0
+        self._pings = PingTracker()
         self._closer: asyncio.Task[bool] | None = None
         self._writer: asyncio.Task[None] | None = None
         self.opened_at = time.monotonic()
@@ -211,8 +211,7 @@ class WsConnection:
                 self._stats.closed_lifetime += 1
                 self.request_close(WSCloseCode.OK, "Connection lifetime exceeded")
                 return
-            oldest = next(iter(self._unanswered.values()), None)
-            if oldest is not None and now - oldest >= limits.pong_timeout_s:
+            if self._pings.overdue(now, limits.pong_timeout_s):
                 self._stats.closed_pong_timeout += 1
                 self.abort("no pong within pong timeout")
                 return
@@ -223,29 +222,19 @@ class WsConnection:
                 await self._ping(now)
                 next_ping = now + limits.ping_interval_s
             deadlines = [self.opened_at + limits.max_connection_s, next_ping]
-            if self._unanswered:
-                deadlines.append(next(iter(self._unanswered.values())) + limits.pong_timeout_s)
+            oldest = self._pings.oldest
+            if oldest is not None:
+                deadlines.append(oldest + limits.pong_timeout_s)
             await asyncio.sleep(max(0.0, min(deadlines) - time.monotonic()))
 
     async def _ping(self, now: float) -> None:
-        self._ping_seq += 1
-        payload = str(self._ping_seq).encode()
-        try:
-            await self.ws.ping(payload)
-        except ConnectionError:
-            return
-        self._unanswered[payload] = now
-        self._stats.pings_sent += 1
+        if await self._pings.ping(self.ws, now):
+            self._stats.pings_sent += 1
 
     def _on_pong(self, payload: bytes) -> None:
         """A pong answers its ping and every older one; unsolicited pongs keep nothing alive."""
         self._stats.pongs_received += 1
-        if payload not in self._unanswered:
-            return
-        for key in list(self._unanswered):
-            del self._unanswered[key]
-            if key == payload:
-                break
+        self._pings.on_pong(payload)
 
     def _within_rate(self, now: float) -> bool:
         self._incoming.append(now)

@@ -29,6 +29,7 @@ from algo_common.binance.trading_schemas import (
     WsApiId,
 )
 from exchange_sim.encoding import encode
+from exchange_sim.pings import PingTracker
 from exchange_sim.schemas import BinanceEmpty
 from exchange_sim.trading.accounts import ApiKey
 from exchange_sim.trading.auth import check_timestamp, lookup_key
@@ -72,8 +73,7 @@ class WsApiConnection:
         self.closed = False
         self._next_subscription = 0
         self._queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=state.settings.send_queue_size)
-        self._unanswered: dict[bytes, float] = {}
-        self._ping_seq = 0
+        self._pings = PingTracker()
 
     # --- sending ----------------------------------------------------------------------------
 
@@ -107,7 +107,7 @@ class WsApiConnection:
                 elif msg.type is WSMsgType.PING:
                     await self.ws.pong(bytes(msg.data))
                 elif msg.type is WSMsgType.PONG:
-                    self._on_pong(bytes(msg.data))
+                    self._pings.on_pong(bytes(msg.data))
         finally:
             self.closed = True
             self.state.streams.remove(self)
@@ -129,25 +129,11 @@ class WsApiConnection:
         while True:
             await asyncio.sleep(settings.ping_interval_s)
             now = time.monotonic()
-            oldest = next(iter(self._unanswered.values()), None)
-            if oldest is not None and now - oldest >= settings.pong_timeout_s:
+            if self._pings.overdue(now, settings.pong_timeout_s):
                 self.abort("no pong within pong timeout")
                 return
-            self._ping_seq += 1
-            payload = str(self._ping_seq).encode()
-            try:
-                await self.ws.ping(payload)
-            except ConnectionError:
+            if not await self._pings.ping(self.ws, now):
                 return
-            self._unanswered[payload] = now
-
-    def _on_pong(self, payload: bytes) -> None:
-        if payload not in self._unanswered:
-            return
-        for key in list(self._unanswered):
-            del self._unanswered[key]
-            if key == payload:
-                break
 
     # --- requests -----------------------------------------------------------------------------
 
