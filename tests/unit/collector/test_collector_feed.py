@@ -10,8 +10,9 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from algo_common.domain.models import BookDelta, BookTop, Kline, Trade
+from algo_common.domain.models import BookDelta, BookSnapshot, BookTop, Kline, Trade
 from algo_common.errors import BadMessage
+from collector.book_state import SymbolBook
 from collector.feed import BadFrame, DropReason, Feed, ServerShutdown, truncated
 from collector.level_book import DepthDiff
 
@@ -237,10 +238,8 @@ _TRADE = (
          DropReason.BAD_PAYLOAD),  # no trade id
         (b'{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":5,"u":4,"b":[],"a":[]}}',
          DropReason.BAD_PAYLOAD),  # U > u
-        (b'{"stream":"btcusdt@depth","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[["abc","1"]],'
-         b'"a":[]}}', DropReason.BAD_PAYLOAD),
-        (b'{"stream":"btcusdt@depth","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[["-1","1"]],'
-         b'"a":[]}}', DropReason.BAD_PAYLOAD),
+        (b'{"stream":"btcusdt@depth","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[["1",true]],'
+         b'"a":[]}}', DropReason.BAD_PAYLOAD),  # not a level at all; bad level values: the book's tests
         (b'{"stream":"ethusdt@trade","data":{"e":"trade","E":1,"s":"ETHUSDT","t":7,"p":"1","q":"1","T":1,"m":true}}',
          DropReason.UNKNOWN_SYMBOL),
         (b'{"stream":"btcusdt@trade","data":{"e":"trade","E":1,"s":"ETHUSDT","t":7,"p":"1","q":"1","T":1,"m":true}}',
@@ -258,26 +257,42 @@ def test_malformed_frames_raise_bad_message_with_a_reason(raw: bytes, reason: Dr
     assert info.value.raw == raw
 
 
-_DEPTH = b'{"stream":"btcusdt@depth","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[[%s,%s]],"a":[]}}'
+_DEPTH = b'{"stream":"btcusdt@depth","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":%d,"u":%d,"b":[[%s,%s]],"a":[]}}'
+
+
+def _live_book(feed: Feed) -> SymbolBook:
+    """A book of BTCUSDT synced at update 10 with the feed's tables, as the service wires them."""
+    book = SymbolBook("BTCUSDT", strings=feed.strings)
+    book.on_snapshot(
+        BookSnapshot(symbol="BTCUSDT", last_update_id=10, bids=(), asks=((Decimal(10**6), Decimal(1)),)), 0
+    )
+    return book
 
 
 @pytest.mark.parametrize(
     ("price", "qty"),
     [(b'"0"', b'"1"'), (b'"1"', b'"-1"'), (b'"NaN"', b'"1"'), (b'"1"', b'"Infinity"'), (b'"1e30"', b'"1"'),
-     (b'"0.0000000000000000001"', b'"1"'), (b"-1", b"1"), (b"true", b'"1"'), (b'"1"', b"null")],
+     (b'"0.0000000000000000001"', b'"1"'), (b"-1", b"1"), (b'"abc"', b'"1"')],
 )  # fmt: skip
-def test_bad_depth_levels_are_bad_payloads(price: bytes, qty: bytes) -> None:
-    # arrange
-    raw = _DEPTH % (price, qty)
-    # act / assert
-    with pytest.raises(BadFrame) as info:
-        Feed(["BTCUSDT"]).decode(raw, TS_RECV)
-    assert info.value.drop_reason is DropReason.BAD_PAYLOAD
+@pytest.mark.parametrize("live", [True, False])
+def test_a_bad_depth_level_is_refused_by_the_book_whether_live_or_buffered(
+    price: bytes, qty: bytes, live: bool
+) -> None:
+    # arrange: the feed decodes the diff (levels are checked where they are applied)
+    feed = Feed(["BTCUSDT"])
+    book = _live_book(feed) if live else SymbolBook("BTCUSDT", strings=feed.strings)
+    diff = feed.decode(_DEPTH % (11, 11, price, qty), TS_RECV)
+    assert isinstance(diff, DepthDiff)
+    # act / assert: refused; a live book is discarded (its update ids would have a hole anyway)
+    with pytest.raises(BadMessage):
+        book.on_delta(diff)
+    assert book.book is None
+    assert book.buffered == 0
 
 
 def test_number_depth_levels_are_exact() -> None:
     # arrange: numbers instead of strings are decoded as Decimals, never through a float
-    raw = _DEPTH % (b"0.1", b"3.30000000")
+    raw = _DEPTH % (1, 2, b"0.1", b"3.30000000")
     # act
     event = Feed(["BTCUSDT"]).decode(raw, TS_RECV)
     # assert
@@ -286,28 +301,27 @@ def test_number_depth_levels_are_exact() -> None:
 
 
 def test_random_depth_levels_never_escape_as_anything_but_bad_message() -> None:
-    # arrange: valid envelopes whose level strings are random text
+    # arrange: valid envelopes whose level strings are random text, applied to a live book
     rng = random.Random(7)
     alphabet = "0123456789.-+eE nN_aIi"
     feed = Feed(["BTCUSDT"])
-    # act: each frame is a diff of checked levels or a bad payload, nothing else
-    reasons: set[DropReason] = set()
-    levels: list[tuple[Decimal, Decimal]] = []
-    for _ in range(2000):
+    book = _live_book(feed)
+    # act: each diff is applied or refused as a bad message (the book then syncs again), nothing else
+    refused = 0
+    for update in range(11, 2011):
         price, qty = ("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(2))
-        raw = _DEPTH % (msgspec.json.encode(price), msgspec.json.encode(qty))
         try:
-            event = feed.decode(raw, TS_RECV)
-        except BadFrame as e:
-            reasons.add(e.drop_reason)
-            continue
-        assert isinstance(event, DepthDiff)
-        levels += event.to_book_delta().bids
-    # assert
-    assert reasons == {DropReason.BAD_PAYLOAD}
-    assert levels  # some random strings are valid numbers
-    assert all(p.is_finite() and p > 0 for p, _ in levels)
-    assert all(q.is_finite() and q >= 0 for _, q in levels)
+            diff = feed.decode(_DEPTH % (update, update, msgspec.json.encode(price), msgspec.json.encode(qty)), TS_RECV)
+            assert isinstance(diff, DepthDiff)
+            book.on_delta(diff)
+        except BadMessage:
+            refused += 1
+            book = _live_book(feed)
+            book.on_snapshot(BookSnapshot(symbol="BTCUSDT", last_update_id=update, bids=(), asks=()), 0)
+    # assert: some random strings are valid numbers; whatever the book holds is a valid level
+    assert 0 < refused < 2000
+    assert book.book is not None
+    assert all(p.is_finite() and p > 0 and q.is_finite() and q > 0 for p, q in book.book.bids())
 
 
 def test_number_prices_are_exact() -> None:

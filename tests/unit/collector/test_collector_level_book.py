@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from algo_common.domain.book import BookGap, CrossedBook, OrderBook
 from algo_common.domain.models import BookSnapshot, Levels
 from algo_common.errors import BadMessage
-from collector.level_book import DepthDiff, LevelBook, LevelStrings
+from collector.level_book import PRICE_SCALE, DepthDiff, LevelBook, LevelStrings, canonical_price
 
 prices = st.integers(min_value=1, max_value=30).map(lambda p: D(p) / 4)
 qtys = st.sampled_from([D(0), D("0.00000000"), D("0.5"), D(1), D("2.25")])
@@ -102,7 +102,7 @@ def test_a_crossed_result_raises_like_the_reference() -> None:
         book.apply(_delta(11, 11, bids=((D(12), D(1)),)))
 
 
-def test_prices_keep_the_spelling_first_received_and_compare_by_value() -> None:
+def test_prices_take_one_canonical_spelling_and_compare_by_value() -> None:
     # arrange
     book = LevelBook(_snapshot((), ()))
     # act: one price in two spellings, then removed by a third
@@ -187,3 +187,38 @@ def test_an_unchecked_bad_level_raises_bad_message() -> None:
                 symbol="X", first_update_id=11, final_update_id=11, bids=[("x", "1")], asks=[], ts_event=0, ts_recv=0
             )
         )
+
+
+@pytest.mark.parametrize(
+    ("price", "text"),
+    [(D("30000.12"), "30000.12000000"), (D("1"), "1.00000000"), (D("0.000000001"), "0.000000001"),
+     (D("12.123456789012345678"), "12.123456789012345678")],
+)  # fmt: skip
+def test_a_canonical_price_is_binance_spelling_when_exact_else_the_fewest_decimals(price: D, text: str) -> None:
+    # act
+    canonical = canonical_price(int(price.scaleb(PRICE_SCALE)))
+    # assert
+    assert canonical == text
+    assert D(canonical) == price
+
+
+def test_a_spelling_learned_after_the_tables_start_over_still_finds_the_held_level() -> None:
+    # arrange: the book holds 2 (from the snapshot); the tables then forget everything
+    strings = LevelStrings(limit=6)
+    book = LevelBook(_snapshot(((D(2), D(1)), (D(1), D(1))), ((D(20), D(1)),)), strings)
+    strings.check([("7", "1"), ("8", "1"), ("9", "1")])  # past the limit: the tables start over
+    # act: a removal of 2 in a spelling the tables never saw, then a new level
+    book.apply(
+        DepthDiff(
+            symbol="X",
+            first_update_id=11,
+            final_update_id=11,
+            bids=strings.check([("2.0", "0"), ("3", "1.5")]),
+            asks=[],
+            ts_event=0,
+            ts_recv=0,
+        )
+    )
+    # assert: one level per price, removed by value
+    assert book.bids() == [(D(3), D("1.5")), (D(1), D(1))]
+    assert book.best_bid() == (D(3), D("1.5"))

@@ -41,7 +41,7 @@ class Step:
 _BUFFERED, _STALE, _APPLIED = Step(StepKind.BUFFERED), Step(StepKind.STALE), Step(StepKind.APPLIED)
 _SYNCED, _TOO_OLD = Step(StepKind.SYNCED), Step(StepKind.TOO_OLD)
 _GAP, _CROSSED = Step(StepKind.RESYNC, "gap"), Step(StepKind.RESYNC, "crossed")
-_MISMATCH, _BAD_DIFF = Step(StepKind.RESYNC, "ticker_mismatch"), Step(StepKind.RESYNC, "bad_diff")
+_MISMATCH, BAD_DIFF = Step(StepKind.RESYNC, "ticker_mismatch"), Step(StepKind.RESYNC, "bad_diff")
 _BAD_SNAPSHOT = Step(StepKind.RESYNC, "bad_snapshot")
 
 
@@ -158,8 +158,16 @@ class SymbolBook:
         self.tickers.clear()
 
     def on_delta(self, diff: DepthDiff) -> Step:
+        """Apply or buffer one diff; :class:`BadMessage` for a diff with a bad level.
+
+        A bad diff leaves no book (one it half updated is discarded: :data:`BAD_DIFF`); dropping it
+        would leave a hole in the update ids anyway. A buffered diff is checked as it is buffered.
+        """
         book = self.book
         if book is None:
+            bids, asks = self.strings.check_sides(diff.bids, diff.asks)
+            if bids is not diff.bids or asks is not diff.asks:
+                diff = msgspec.structs.replace(diff, bids=bids, asks=asks)
             self._buffer.append(diff)
             return _BUFFERED
         try:
@@ -172,9 +180,9 @@ class SymbolBook:
         except CrossedBook:
             self.reset()
             return _CROSSED
-        except BadMessage:  # not checked by the feed (a bug): the book is half updated
+        except BadMessage:  # a bad level, found as the book applied the diff: maybe half updated
             self.reset()
-            return _BAD_DIFF
+            raise
         if not applied:
             self.dropped += 1
             return _STALE
@@ -198,7 +206,10 @@ class SymbolBook:
         self.book = book
         self.last_ts = (ts_recv, ts_recv)
         for index, diff in enumerate(pending):
-            step = self.on_delta(diff)
+            try:
+                step = self.on_delta(diff)
+            except BadMessage:  # checked when buffered, so not expected: start over from a new snapshot
+                step = BAD_DIFF
             if step.kind is StepKind.RESYNC:
                 self._buffer.extend(pending[index + 1 :])
                 return step

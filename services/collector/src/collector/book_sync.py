@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from algo_common.domain.models import BookSnapshot, BookTop
-from algo_common.errors import AlgoTradeError, RateLimited
+from algo_common.errors import AlgoTradeError, BadMessage, RateLimited
 from algo_common.logging import get_logger
 from algo_common.retry import backoff_delay
-from collector.book_state import Cadence, DepthRecord, Step, StepKind, SymbolBook
+from collector.book_state import BAD_DIFF, Cadence, DepthRecord, Step, StepKind, SymbolBook
 from collector.level_book import DepthDiff, LevelStrings
 from collector.metrics import CollectorMetrics
 
@@ -75,8 +75,15 @@ class BookSync:
         self._reset(symbols)
 
     def on_delta(self, diff: DepthDiff) -> None:
+        """Apply one diff; :class:`BadMessage` (after the resync is under way) for a bad level."""
         book = self.books[diff.symbol]
-        step = book.on_delta(diff)
+        live = book.book is not None
+        try:
+            step = book.on_delta(diff)
+        except BadMessage:
+            if live:  # the book was discarded: count the resync (the next diff asks for a snapshot)
+                self._after(book, BAD_DIFF)
+            raise
         if step.kind is StepKind.APPLIED:  # the common case, without the snapshot-task check
             self._publish(book)
         else:

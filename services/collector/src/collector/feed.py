@@ -130,12 +130,12 @@ class Feed:
         msg = parse.decode_depth_diff(data)
         if msg.u < msg.U:
             raise BadMessage(f"depthUpdate with U {msg.U} > u {msg.u}", bytes(data))
-        return DepthDiff(
+        return DepthDiff(  # levels unchecked: the book checks them as it applies them (LevelBook.apply)
             symbol=msg.s,
             first_update_id=msg.U,
             final_update_id=msg.u,
-            bids=self.strings.check(msg.b),
-            asks=self.strings.check(msg.a),
+            bids=msg.b,
+            asks=msg.a,
             ts_event=msg.E,
             ts_recv=ts_recv,
         )

@@ -4,15 +4,17 @@ The same sequence rules and answers as :class:`algo_common.domain.book.OrderBook
 holds them equal), with a layout made for ~40 levels per diff at tens of thousands of diffs a second:
 
 - Diffs arrive with their levels still as Binance's decimal strings (:class:`DepthDiff`), checked by
-  :meth:`LevelStrings.check`. A price becomes integer ticks of ``10**-PRICE_SCALE`` through a table
-  (prices repeat: each distinct string is parsed once); a quantity stays text, checked (one regex
-  over a side's new ones) to be a plain non-negative decimal (``"0.01200000"``) and remembered as
-  zero or not. A diff costs two lookups and a store per level and no ``Decimal``; no float at all.
-- Each side is a ``dict`` ticks -> quantity text plus a heap of ticks with lazy deletion for the
-  best one. Most levels change the quantity of an existing price (one store); a new price is one
-  heap push; a removal is one dict pop, and the heap forgets the price when it reaches the top.
+  :meth:`LevelStrings.check`. A price is known by one canonical spelling (Binance's: 8 decimals,
+  ``"30000.12000000"``); another spelling of the same value (``"30000.12"``, ``"3000012E-2"``) is
+  rewritten to it, so equal prices are equal strings. Its integer ticks of ``10**-PRICE_SCALE`` come
+  from a table (each distinct string is parsed once). A quantity stays text, checked (one regex over
+  a side's new ones) to be a plain non-negative decimal (``"0.01200000"``) and remembered as zero or
+  not. No ``Decimal`` and no float per level.
+- Each side is a ``dict`` canonical price text -> quantity text plus a heap of (ticks, text) with lazy
+  deletion for the best one. A level costs a zero lookup and one store (or pop); only a new price
+  needs its ticks (one heap push); the heap forgets a removed price when it reaches the top.
 - ``Decimal`` exists only for what is published: the top of book and the periodic ``depth``
-  documents (a price as first received, so ``"30000.12000000"`` stays ``"30000.12000000"``).
+  documents.
 """
 
 from __future__ import annotations
@@ -75,11 +77,12 @@ class DepthDiff(msgspec.Struct, frozen=True, kw_only=True, gc=False):
         )
 
 
-def _price_of_ticks(ticks: int) -> Decimal:
-    """A price from its ticks, written like Binance (8 decimals) when that is exact."""
-    if ticks % _BINANCE_UNIT == 0:
-        return Decimal(ticks // _BINANCE_UNIT).scaleb(-8)
-    return Decimal(ticks).scaleb(-PRICE_SCALE).normalize()
+def canonical_price(ticks: int) -> str:
+    """The one spelling of a price: Binance's 8 decimals when exact, else the fewest decimals."""
+    whole, fraction = divmod(ticks, 10**PRICE_SCALE)
+    if fraction % _BINANCE_UNIT == 0:
+        return f"{whole}.{fraction // _BINANCE_UNIT:08d}"
+    return f"{whole}.{fraction:0{PRICE_SCALE}d}".rstrip("0")
 
 
 def is_zero(qty: str) -> bool:
@@ -88,32 +91,44 @@ def is_zero(qty: str) -> bool:
 
 
 class LevelStrings:
-    """Checks level strings; keeps price text -> ticks, parsed once per distinct string.
+    """Checks level strings; keeps canonical price text -> ticks, parsed once per distinct string.
 
-    Prices: finite, > 0, < ``PRICE_LIMIT``, at most ``PRICE_SCALE`` decimals and 34 digits.
-    Quantities: finite, >= 0, at most 20 digits before the point and 14 after (trailing zeros
-    aside); another spelling than a plain decimal (``1E-8``, ``+1``) is rewritten as one.
-    Published values must fit a BSON Decimal128 (34 digits), hence the bounds. Only valid strings
-    enter the tables, so a bad frame cannot corrupt them; they are emptied when they reach
-    ``limit`` entries (prices drift over months).
+    Prices: finite, > 0, < ``PRICE_LIMIT``, at most ``PRICE_SCALE`` decimals and 34 digits; spelled
+    canonically (:func:`canonical_price`) on the way out. Quantities: finite, >= 0, at most 20 digits
+    before the point and 14 after (trailing zeros aside); another spelling than a plain decimal
+    (``1E-8``, ``+1``) is rewritten as one. Published values must fit a BSON Decimal128 (34 digits),
+    hence the bounds. Only valid strings enter the tables, so a bad frame cannot corrupt them; they
+    are emptied when they reach ``limit`` entries (prices drift over months). A canonical spelling
+    depends on the value alone, so books keyed by it stay right when the tables start over.
     """
 
     def __init__(self, limit: int = 200_000) -> None:
         self._limit = limit
-        self.ticks: dict[str, int] = {}
+        self.ticks: dict[str, int] = {}  # canonical price text -> ticks
         self.nonzero: dict[str, bool] = {}  # plain quantity text -> not zero
         self._price_text: set[str] = set()  # the keys of ``ticks``, as a set for one-call subset checks
+        self._alias: dict[str, str] = {}  # another valid spelling -> the canonical one
+        self.texts: dict[int, str] = {}  # ticks -> canonical text (the inverse of ``ticks``)
         self._qty_text: set[str] = set()  # the keys of ``nonzero``
-        self._texts: dict[int, str] = {}  # ticks -> the price text first received (published as Decimal)
 
     def check(self, levels: TextLevels) -> TextLevels:
-        """``levels`` with quantities as plain decimals; :class:`BadMessage` for a bad level."""
-        if len(self.ticks) + len(self.nonzero) + 2 * len(levels) > self._limit:
+        """``levels`` with canonical prices and plain quantities; :class:`BadMessage` for a bad level."""
+        return self.check_sides(levels, [])[0]
+
+    def check_sides(self, bids: TextLevels, asks: TextLevels) -> tuple[TextLevels, TextLevels]:
+        """Both sides of a diff checked (as :meth:`check`); the tables start over only before both."""
+        if len(self.ticks) + len(self._alias) + len(self.nonzero) + 2 * (len(bids) + len(asks)) > self._limit:
             self.clear()
+        return self._check(bids), self._check(asks)
+
+    def _check(self, levels: TextLevels) -> TextLevels:
         if not self._price_text.issuperset(map(_PRICE, levels)):
             for price in map(_PRICE, levels):
-                if price not in self.ticks:
+                if price not in self.ticks and price not in self._alias:
                     self._learn_price(price)
+            if not self._alias.keys().isdisjoint(map(_PRICE, levels)):
+                alias = self._alias
+                levels = [(alias.get(price, price), qty) for price, qty in levels]
         if self._qty_text.issuperset(map(_QUANTITY, levels)):
             return levels
         if not _PLAIN_QTYS.fullmatch("|".join(map(_QUANTITY, levels))):
@@ -127,13 +142,26 @@ class LevelStrings:
         self.ticks.clear()
         self.nonzero.clear()
         self._price_text.clear()
+        self._alias.clear()
         self._qty_text.clear()
-        self._texts.clear()
+        self.texts.clear()
 
-    def price(self, ticks: int) -> Decimal:
-        """The published ``Decimal`` of a price (spelled as first received when still known)."""
-        known = self._texts.get(ticks)
-        return Decimal(known) if known is not None else _price_of_ticks(ticks)
+    @staticmethod
+    def price(ticks: int) -> Decimal:
+        """The published ``Decimal`` of a price (its canonical spelling)."""
+        return Decimal(canonical_price(ticks))
+
+    def text_for(self, ticks: int) -> str:
+        """Canonical text of a price in ticks (written again when the tables forgot it)."""
+        return self.texts.get(ticks) or canonical_price(ticks)
+
+    def ticks_for(self, text: str) -> int:
+        """Ticks of a canonical price text (read again when the tables forgot it)."""
+        ticks = self.ticks.get(text)
+        if ticks is None:
+            ticks = _plain_ticks(text)[0]
+            assert ticks is not None, text  # a canonical text is always a plain decimal in bounds
+        return ticks
 
     def ticks_of(self, price: Decimal) -> int | None:
         """Ticks of a ``Decimal`` price; None when it is not a finite multiple of a tick below the limit."""
@@ -146,19 +174,20 @@ class LevelStrings:
         ticks = int(scaled)
         return ticks if ticks == scaled else None
 
-    def add_decimal_levels(self, levels: Levels) -> list[tuple[int, str]]:
-        """``Decimal`` levels (a REST snapshot) as (ticks, quantity text); :class:`BadMessage` on a bad one."""
+    def add_decimal_levels(self, levels: Levels) -> list[tuple[str, str]]:
+        """``Decimal`` levels (a REST snapshot) as canonical text levels; :class:`BadMessage` on a bad one."""
         out = []
         for price, qty in levels:
             ticks = self.ticks_of(price)
             if ticks is None or ticks <= 0 or len(price.as_tuple().digits) > _DIGITS:
                 raise BadMessage(f"bad book level [{price}, {qty}]")
-            self._texts.setdefault(ticks, str(price))
-            out.append((ticks, _plain(qty)))
+            text = canonical_price(ticks)
+            self._learn_canonical(text, ticks)
+            out.append((text, _plain(qty)))
         return out
 
     def _learn_price(self, text: str) -> None:
-        if _PLAIN.fullmatch(text):  # the venue's spelling: no Decimal until the price is published
+        if _PLAIN.fullmatch(text):  # the venue's spelling: no Decimal
             ticks, digits = _plain_ticks(text)
         else:
             value = _decimal(text)
@@ -166,9 +195,16 @@ class LevelStrings:
             digits = 0 if value is None else len(value.as_tuple().digits)
         if ticks is None or not 0 < ticks < PRICE_LIMIT * 10**PRICE_SCALE or digits > _DIGITS:
             raise BadMessage(f"bad book price {text[:40]!r}")
-        self.ticks[text] = ticks
-        self._price_text.add(text)
-        self._texts.setdefault(ticks, text)
+        canonical = canonical_price(ticks)
+        self._learn_canonical(canonical, ticks)
+        if text != canonical:
+            self._alias[text] = canonical
+
+    def _learn_canonical(self, text: str, ticks: int) -> None:
+        if text not in self.ticks:
+            self.ticks[text] = ticks
+            self.texts[ticks] = text
+            self._price_text.add(text)
 
 
 def _plain_ticks(text: str) -> tuple[int | None, int]:
@@ -215,37 +251,40 @@ def _decimal(text: str) -> Decimal | None:
 class _Side:
     """One side; ``sign`` is -1 for bids (heapq is a min-heap, the best bid is the highest price)."""
 
-    __slots__ = ("heap", "levels", "sign")
+    __slots__ = ("heap", "levels", "sign", "strings")
 
-    def __init__(self, sign: int, levels: list[tuple[int, str]]) -> None:
-        self.sign = sign
-        self.levels: dict[int, str] = {}  # ticks -> quantity as a plain decimal string
-        for ticks, qty in levels:
+    def __init__(self, sign: int, levels: list[tuple[str, str]], strings: LevelStrings) -> None:
+        self.sign, self.strings = sign, strings
+        self.levels: dict[str, str] = {}  # canonical price text -> quantity as a plain decimal string
+        for price, qty in levels:
             if is_zero(qty):
-                self.levels.pop(ticks, None)
+                self.levels.pop(price, None)
             else:
-                self.levels[ticks] = qty
-        self.heap: list[int] = [sign * ticks for ticks in self.levels]  # may hold removed prices
-        heapq.heapify(self.heap)
+                self.levels[price] = qty
+        self.heap: list[int] = []  # sign * ticks; may hold removed prices
+        self.compact()
 
-    def best(self) -> int | None:
-        """Ticks of the best price, dropping removed prices from the top of the heap."""
-        heap, levels, sign = self.heap, self.levels, self.sign
+    def best(self) -> tuple[int, str] | None:
+        """Ticks and text of the best price, dropping removed prices from the top of the heap."""
+        heap, levels, sign, text_for = self.heap, self.levels, self.sign, self.strings.text_for
         while heap:
             ticks = sign * heap[0]
-            if ticks in levels:
-                return ticks
+            text = text_for(ticks)
+            if text in levels:
+                return ticks, text
             heapq.heappop(heap)
         return None
 
     def compact(self) -> None:
         """Rebuild the heap without the removed prices (when they make up most of it)."""
-        self.heap = [self.sign * ticks for ticks in self.levels]
+        ticks_for, sign = self.strings.ticks_for, self.sign
+        self.heap = [sign * ticks_for(text) for text in self.levels]
         heapq.heapify(self.heap)
 
-    def top(self, depth: int | None) -> list[int]:
+    def top(self, depth: int | None) -> list[str]:
         count = len(self.levels) if depth is None else depth
-        return heapq.nsmallest(count, self.levels) if self.sign > 0 else heapq.nlargest(count, self.levels)
+        pick = heapq.nsmallest if self.sign > 0 else heapq.nlargest
+        return pick(count, self.levels, key=self.strings.ticks_for)
 
 
 class LevelBook:
@@ -258,38 +297,32 @@ class LevelBook:
         self.symbol = snapshot.symbol
         self.update_id = snapshot.last_update_id
         self.strings = strings or LevelStrings()
-        self._bids = _Side(-1, self.strings.add_decimal_levels(snapshot.bids))
-        self._asks = _Side(1, self.strings.add_decimal_levels(snapshot.asks))
-        self.bid, self.ask = self._bids.best(), self._asks.best()
+        self._bids = _Side(-1, self.strings.add_decimal_levels(snapshot.bids), self.strings)
+        self._asks = _Side(1, self.strings.add_decimal_levels(snapshot.asks), self.strings)
+        self.bid: int | None = None
+        self.ask: int | None = None
+        self._bid_text = self._ask_text = ""
+        self._best(bids=True, asks=True)
 
     def apply(self, diff: DepthDiff) -> bool:
         """Apply one diff; False when it is stale. Raises :class:`BookGap` / :class:`CrossedBook`.
 
         The feed has checked the diff's levels (:meth:`LevelStrings.check`); a string these tables
-        do not know (emptied at their limit) is learned here. A diff that was never checked must not
-        come here: :class:`BadMessage` then leaves the book half updated.
+        do not know (emptied at their limit, or a diff that was never checked) is checked here and
+        the diff applied again from its start (quantities are absolute, so that is idempotent). A bad
+        level then raises :class:`BadMessage` and may leave the book half updated: diffs must be
+        checked by the feed, which drops a bad frame before it reaches a book.
         """
         if diff.final_update_id <= self.update_id:
             return False
         if diff.first_update_id > self.update_id + 1:
             raise BookGap(self.symbol, self.update_id, diff.first_update_id)
         try:
-            self._set(diff)
+            self._set(diff.bids, diff.asks)
         except KeyError:  # a string the tables forgot (emptied at their limit) or never saw
-            if self.strings.check(diff.bids) is not diff.bids or self.strings.check(diff.asks) is not diff.asks:
-                raise BadMessage("a diff with unchecked quantities reached the book") from None
-            self._set(diff)  # again from the start: quantities are absolute, so this is idempotent
+            self._set(*self.strings.check_sides(diff.bids, diff.asks))
         self.update_id = diff.final_update_id
-        if diff.bids:
-            bids = self._bids
-            if len(bids.heap) > 2 * len(bids.levels) + 64:
-                bids.compact()
-            self.bid = bids.best()
-        if diff.asks:
-            asks = self._asks
-            if len(asks.heap) > 2 * len(asks.levels) + 64:
-                asks.compact()
-            self.ask = asks.best()
+        self._best(bool(diff.bids), bool(diff.asks))
         if self.bid is not None and self.ask is not None and self.bid >= self.ask:
             raise CrossedBook(
                 f"{self.symbol}: crossed at update {self.update_id}: "
@@ -297,40 +330,57 @@ class LevelBook:
             )
         return True
 
-    def _set(self, diff: DepthDiff) -> None:
+    def _best(self, bids: bool, asks: bool) -> None:
+        """Re-read the best price of the sides a diff touched."""
+        if bids:
+            side = self._bids
+            if len(side.heap) > 2 * len(side.levels) + 64:
+                side.compact()
+            best = side.best()
+            self.bid, self._bid_text = (None, "") if best is None else best
+        if asks:
+            side = self._asks
+            if len(side.heap) > 2 * len(side.levels) + 64:
+                side.compact()
+            best = side.best()
+            self.ask, self._ask_text = (None, "") if best is None else best
+
+    def _set(self, bids: TextLevels, asks: TextLevels) -> None:
         ticks_of, nonzero, push = self.strings.ticks, self.strings.nonzero, heapq.heappush
         side, heap = self._bids.levels, self._bids.heap
-        for price, qty in diff.bids:  # the hot path: inline, one loop per side
-            ticks = ticks_of[price]
+        for price, qty in bids:  # the hot path: inline, one loop per side
             if nonzero[qty]:
-                if ticks not in side:
-                    push(heap, -ticks)
-                side[ticks] = qty
-            else:
-                side.pop(ticks, None)
+                if price not in side:
+                    push(heap, -ticks_of[price])
+                side[price] = qty
+            elif price in side:
+                del side[price]
+            elif price not in ticks_of:  # a removal in a spelling not checked (maybe of a held price)
+                raise KeyError(price)
         side, heap = self._asks.levels, self._asks.heap
-        for price, qty in diff.asks:
-            ticks = ticks_of[price]
+        for price, qty in asks:
             if nonzero[qty]:
-                if ticks not in side:
-                    push(heap, ticks)
-                side[ticks] = qty
-            else:
-                side.pop(ticks, None)
+                if price not in side:
+                    push(heap, ticks_of[price])
+                side[price] = qty
+            elif price in side:
+                del side[price]
+            elif price not in ticks_of:
+                raise KeyError(price)
 
     def bid_qty(self) -> str:
         """Quantity text at the best bid (call only when :attr:`bid` is not None)."""
-        return self._bids.levels[self.bid]  # type: ignore[index]
+        return self._bids.levels[self._bid_text]
 
     def ask_qty(self) -> str:
         """Quantity text at the best ask (call only when :attr:`ask` is not None)."""
-        return self._asks.levels[self.ask]  # type: ignore[index]
+        return self._asks.levels[self._ask_text]
 
     def best_bid(self) -> tuple[Decimal, Decimal] | None:
-        return None if self.bid is None else (self.strings.price(self.bid), Decimal(self.bid_qty()))
+        return None if self.bid is None else (Decimal(self._bid_text), Decimal(self.bid_qty()))
 
     def best_ask(self) -> tuple[Decimal, Decimal] | None:
-        return None if self.ask is None else (self.strings.price(self.ask), Decimal(self.ask_qty()))
+        return None if self.ask is None else (Decimal(self._ask_text), Decimal(self.ask_qty()))
 
     def bids(self, depth: int | None = None) -> list[tuple[Decimal, Decimal]]:
         """Bid levels, best (highest) first."""
@@ -346,5 +396,5 @@ class LevelBook:
         return len(self._bids.levels), len(self._asks.levels)
 
     def _levels(self, side: _Side, depth: int | None) -> list[tuple[Decimal, Decimal]]:
-        price, levels = self.strings.price, side.levels
-        return [(price(ticks), Decimal(levels[ticks])) for ticks in side.top(depth)]
+        levels = side.levels
+        return [(Decimal(text), Decimal(levels[text])) for text in side.top(depth)]

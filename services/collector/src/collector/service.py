@@ -19,6 +19,7 @@ from algo_common import mongo, redis_client
 from algo_common.binance.urls import combined_stream_url, stream_names
 from algo_common.collections import DEPTH, TRADES
 from algo_common.domain.models import BookTop, Kline, Trade
+from algo_common.errors import BadMessage
 from algo_common.health import Health
 from algo_common.logging import get_logger
 from algo_common.runtime import run_service
@@ -26,7 +27,7 @@ from collector.backfill import Backfill, Target
 from collector.book_sync import BookSync
 from collector.connection_plan import plan_connections
 from collector.continuity import Continuity, Gap, GapKind, Holes, Verdict
-from collector.feed import BadFrame, Feed, FeedEvent, ServerShutdown, truncated
+from collector.feed import BadFrame, DropReason, Feed, FeedEvent, ServerShutdown, truncated
 from collector.level_book import DepthDiff
 from collector.metrics import CollectorMetrics, collector_metrics
 from collector.mongo_sink import MongoSink, Stored
@@ -201,6 +202,8 @@ class CollectorService:
             return
         try:
             self._route(event, index)
+        except BadMessage as e:  # a depth level the book refused as it applied the diff
+            self._drop(DropReason.BAD_PAYLOAD, e.reason, frame.data)
         except Exception as e:  # a bug must not stop the feed: one event lost, loudly
             log.exception("event handling failed", error=f"{type(e).__name__}: {e}")
             self._drop("internal_error", str(e), frame.data)
