@@ -79,7 +79,9 @@ def collector_metrics() -> CollectorMetrics:
             "collector_book_resyncs", description="Local order books rebuilt from a new snapshot, by reason."
         ),
         event_latency=meter.create_histogram(
-            "collector_event_latency", unit="s", description="Exchange event time to stream write."
+            "collector_event_latency",
+            unit="s",
+            description="Exchange event time to stream write, per write and kind: the oldest event's.",
         ),
         dependency_errors=meter.create_counter(
             "collector_dependency_errors", description="Failed calls to Redis, MongoDB or the REST API."
