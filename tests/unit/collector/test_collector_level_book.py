@@ -40,6 +40,13 @@ def _diff(first: int, final: int, bids: TextSide, asks: TextSide) -> DepthDiff:
     )
 
 
+def _bid_diff(update: int, bids: list[tuple[str, str]]) -> DepthDiff:
+    """A diff of bid levels as given (checked or not), at one update id."""
+    return DepthDiff(
+        symbol="X", first_update_id=update, final_update_id=update, bids=bids, asks=[], ts_event=0, ts_recv=0
+    )
+
+
 def _delta(first: int, final: int, bids: Levels = (), asks: Levels = ()) -> DepthDiff:
     return _diff(first, final, [(p, q, str, str) for p, q in bids], [(p, q, str, str) for p, q in asks])
 
@@ -106,34 +113,10 @@ def test_prices_take_one_canonical_spelling_and_compare_by_value() -> None:
     # arrange
     book = LevelBook(_snapshot((), ()))
     # act: one price in two spellings, then removed by a third
-    book.apply(
-        DepthDiff(
-            symbol="X",
-            first_update_id=11,
-            final_update_id=11,
-            bids=[("30000.12000000", "1.5")],
-            asks=[],
-            ts_event=0,
-            ts_recv=0,
-        )
-    )
-    book.apply(
-        DepthDiff(
-            symbol="X", first_update_id=12, final_update_id=12, bids=[("30000.12", "2")], asks=[], ts_event=0, ts_recv=0
-        )
-    )
+    book.apply(_bid_diff(11, [("30000.12000000", "1.5")]))
+    book.apply(_bid_diff(12, [("30000.12", "2")]))
     top = book.best_bid()
-    book.apply(
-        DepthDiff(
-            symbol="X",
-            first_update_id=13,
-            final_update_id=13,
-            bids=[("3000012E-2", "0")],
-            asks=[],
-            ts_event=0,
-            ts_recv=0,
-        )
-    )
+    book.apply(_bid_diff(13, [("3000012E-2", "0")]))
     # assert
     assert top is not None
     assert (str(top[0]), top[1]) == ("30000.12000000", D(2))
@@ -162,17 +145,7 @@ def test_level_strings_are_forgotten_at_their_limit_and_learned_again() -> None:
     book = LevelBook(_snapshot(((D(1), D(1)),), ((D(20), D(1)),)), strings)
     strings.check([("2", "1"), ("3", "1"), ("4", "1")])  # past the limit: the tables start over
     # act: a diff whose strings the tables no longer know (never checked again by a feed)
-    book.apply(
-        DepthDiff(
-            symbol="X",
-            first_update_id=11,
-            final_update_id=11,
-            bids=[("2", "1"), ("5", "2")],
-            asks=[],
-            ts_event=0,
-            ts_recv=0,
-        )
-    )
+    book.apply(_bid_diff(11, [("2", "1"), ("5", "2")]))
     # assert
     assert book.bids() == [(D(5), D(2)), (D(2), D(1)), (D(1), D(1))]
 
@@ -182,11 +155,7 @@ def test_an_unchecked_bad_level_raises_bad_message() -> None:
     book = LevelBook(_snapshot((), ()))
     # act / assert
     with pytest.raises(BadMessage):
-        book.apply(
-            DepthDiff(
-                symbol="X", first_update_id=11, final_update_id=11, bids=[("x", "1")], asks=[], ts_event=0, ts_recv=0
-            )
-        )
+        book.apply(_bid_diff(11, [("x", "1")]))
 
 
 @pytest.mark.parametrize(
@@ -208,17 +177,7 @@ def test_a_spelling_learned_after_the_tables_start_over_still_finds_the_held_lev
     book = LevelBook(_snapshot(((D(2), D(1)), (D(1), D(1))), ((D(20), D(1)),)), strings)
     strings.check([("7", "1"), ("8", "1"), ("9", "1")])  # past the limit: the tables start over
     # act: a removal of 2 in a spelling the tables never saw, then a new level
-    book.apply(
-        DepthDiff(
-            symbol="X",
-            first_update_id=11,
-            final_update_id=11,
-            bids=strings.check([("2.0", "0"), ("3", "1.5")]),
-            asks=[],
-            ts_event=0,
-            ts_recv=0,
-        )
-    )
+    book.apply(_bid_diff(11, strings.check([("2.0", "0"), ("3", "1.5")])))
     # assert: one level per price, removed by value
     assert book.bids() == [(D(3), D("1.5")), (D(1), D(1))]
     assert book.best_bid() == (D(3), D("1.5"))
