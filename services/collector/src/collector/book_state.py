@@ -13,6 +13,7 @@ from collections import deque
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from itertools import islice
 
 import msgspec
 
@@ -88,8 +89,9 @@ class TickerCheck:
         """Record the best prices after a diff; False when a waiting ticker disagrees."""
         tops = self._tops
         tops[update_id] = top
-        if len(tops) > self._memory:
-            del tops[next(iter(tops))]
+        if len(tops) > 2 * self._memory:  # keep the newest, in one step (deleting the first key one
+            # at a time makes every next(iter()) skip the holes left at the front of the dict)
+            self._tops = dict(islice(tops.items(), len(tops) - self._memory, None))
         if not self._pending:
             return True
         ticker = self._pending.pop(update_id, None)

@@ -151,10 +151,6 @@ class LevelStrings:
         """The published ``Decimal`` of a price (its canonical spelling)."""
         return Decimal(canonical_price(ticks))
 
-    def text_for(self, ticks: int) -> str:
-        """Canonical text of a price in ticks (written again when the tables forgot it)."""
-        return self.texts.get(ticks) or canonical_price(ticks)
-
     def ticks_for(self, text: str) -> int:
         """Ticks of a canonical price text (read again when the tables forgot it)."""
         ticks = self.ticks.get(text)
@@ -266,10 +262,10 @@ class _Side:
 
     def best(self) -> tuple[int, str] | None:
         """Ticks and text of the best price, dropping removed prices from the top of the heap."""
-        heap, levels, sign, text_for = self.heap, self.levels, self.sign, self.strings.text_for
+        heap, levels, sign, texts = self.heap, self.levels, self.sign, self.strings.texts
         while heap:
             ticks = sign * heap[0]
-            text = text_for(ticks)
+            text = texts.get(ticks) or canonical_price(ticks)
             if text in levels:
                 return ticks, text
             heapq.heappop(heap)
