@@ -159,4 +159,4 @@ async def _book_is_the_venues(collector: RunningCollector, sim: Sim) -> bool:
         await sim.step(1)
         return False
     state = await sim.symbol_state()
-    return book.update_id == state["last_update_id"]
+    return bool(book.update_id == state["last_update_id"])
