@@ -408,7 +408,7 @@ def depth_rate() -> float:
     feed = Feed([SYMBOL])
 
     def run() -> None:
-        book = SymbolBook(SYMBOL, strings=feed.strings)
+        book = SymbolBook(SYMBOL)
         book.on_snapshot(BookSnapshot(symbol=SYMBOL, last_update_id=100, bids=bids, asks=asks), 0)
         for frame in frames:
             diff = feed.decode(frame, 0)

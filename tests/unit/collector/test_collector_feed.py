@@ -260,9 +260,9 @@ def test_malformed_frames_raise_bad_message_with_a_reason(raw: bytes, reason: Dr
 _DEPTH = b'{"stream":"btcusdt@depth","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":%d,"u":%d,"b":[[%s,%s]],"a":[]}}'
 
 
-def _live_book(feed: Feed) -> SymbolBook:
-    """A book of BTCUSDT synced at update 10 with the feed's tables, as the service wires them."""
-    book = SymbolBook("BTCUSDT", strings=feed.strings)
+def _live_book() -> SymbolBook:
+    """A book of BTCUSDT synced at update 10."""
+    book = SymbolBook("BTCUSDT")
     book.on_snapshot(
         BookSnapshot(symbol="BTCUSDT", last_update_id=10, bids=(), asks=((Decimal(10**6), Decimal(1)),)), 0
     )
@@ -280,7 +280,7 @@ def test_a_bad_depth_level_is_refused_by_the_book_whether_live_or_buffered(
 ) -> None:
     # arrange: the feed decodes the diff (levels are checked where they are applied)
     feed = Feed(["BTCUSDT"])
-    book = _live_book(feed) if live else SymbolBook("BTCUSDT", strings=feed.strings)
+    book = _live_book() if live else SymbolBook("BTCUSDT")
     diff = feed.decode(_DEPTH % (11, 11, price, qty), TS_RECV)
     assert isinstance(diff, DepthDiff)
     # act / assert: refused; a live book is discarded (its update ids would have a hole anyway)
@@ -305,7 +305,7 @@ def test_random_depth_levels_never_escape_as_anything_but_bad_message() -> None:
     rng = random.Random(7)
     alphabet = "0123456789.-+eE nN_aIi"
     feed = Feed(["BTCUSDT"])
-    book = _live_book(feed)
+    book = _live_book()
     # act: each diff is applied or refused as a bad message (the book then syncs again), nothing else
     refused = 0
     for update in range(11, 2011):
@@ -316,7 +316,7 @@ def test_random_depth_levels_never_escape_as_anything_but_bad_message() -> None:
             book.on_delta(diff)
         except BadMessage:
             refused += 1
-            book = _live_book(feed)
+            book = _live_book()
             book.on_snapshot(BookSnapshot(symbol="BTCUSDT", last_update_id=update, bids=(), asks=()), 0)
     # assert: some random strings are valid numbers; whatever the book holds is a valid level
     assert 0 < refused < 2000

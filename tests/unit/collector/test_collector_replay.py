@@ -77,7 +77,7 @@ def _snapshots() -> list[tuple[float, str, bytes]]:
 
 def _replay() -> Replay:
     feed = Feed(SYMBOLS)
-    replay = Replay({s: SymbolBook(s, strings=feed.strings) for s in SYMBOLS}, Counter(), Counter(), Counter(), {})
+    replay = Replay({s: SymbolBook(s) for s in SYMBOLS}, Counter(), Counter(), Counter(), {})
     snapshots = _snapshots()
     for ts, raw in _frames():
         while snapshots and snapshots[0][0] <= ts:

@@ -51,7 +51,7 @@ class BookSync:
         rng: random.Random | None = None,
         strings: LevelStrings | None = None,
     ) -> None:
-        strings = strings or LevelStrings()  # the feed's, so that its checked strings are known
+        strings = strings or LevelStrings()  # one set of tables for all the books
         self.books = {symbol: SymbolBook(symbol, max_buffer, strings=strings) for symbol in symbols}
         self._cadence = {symbol: Cadence(round(persist_interval_s * 1000)) for symbol in self.books}
         self._source = source

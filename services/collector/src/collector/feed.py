@@ -17,7 +17,7 @@ import msgspec
 from algo_common.binance import parse
 from algo_common.domain.models import BookTop, Kline, Trade
 from algo_common.errors import BadMessage
-from collector.level_book import DepthDiff, LevelStrings
+from collector.level_book import DepthDiff
 
 RAW_LOG_LIMIT = 256
 """Bytes of a rejected frame kept in the log line."""
@@ -36,7 +36,7 @@ class ServerShutdown:
 FeedEvent = Trade | Kline | DepthDiff | BookTop | ServerShutdown
 """What one frame becomes. A :class:`BookTop` from the feed is the venue's ``bookTicker``,
 used to cross-check the local book, never published as our own top of book. A :class:`DepthDiff`
-keeps its levels as checked strings: the book parses each distinct string once."""
+keeps its levels as the venue's strings, unchecked: the book checks them as it applies them."""
 
 Handler = Callable[[msgspec.Raw, int], FeedEvent]
 
@@ -66,9 +66,8 @@ def truncated(raw: bytes | str, limit: int = RAW_LOG_LIMIT) -> str:
 class Feed:
     """Decodes frames of the combined stream for a fixed set of symbols."""
 
-    def __init__(self, symbols: Iterable[str], strings: LevelStrings | None = None) -> None:
+    def __init__(self, symbols: Iterable[str]) -> None:
         self._symbols = frozenset(symbol.upper() for symbol in symbols)
-        self.strings = strings or LevelStrings()  # the books convert with the same tables
         self._routes: dict[str, tuple[Handler, str]] = {}  # stream name -> (handler, its symbol)
         self._handlers: dict[str, Handler] = {
             "trade": self._on_trade,

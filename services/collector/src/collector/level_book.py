@@ -4,14 +4,14 @@ The same sequence rules and answers as :class:`algo_common.domain.book.OrderBook
 holds them equal), with a layout made for ~40 levels per diff at tens of thousands of diffs a second:
 
 - Diffs arrive with their levels still as Binance's decimal strings (:class:`DepthDiff`), checked by
-  :meth:`LevelStrings.check`. A price is known by one canonical spelling (Binance's: 8 decimals,
-  ``"30000.12000000"``); another spelling of the same value (``"30000.12"``, ``"3000012E-2"``) is
-  rewritten to it, so equal prices are equal strings. Its integer ticks of ``10**-PRICE_SCALE`` come
-  from a table (each distinct string is parsed once). A quantity stays text, checked (one regex over
-  a side's new ones) to be a plain non-negative decimal (``"0.01200000"``) and remembered as zero or
-  not. No ``Decimal`` and no float per level.
-- Each side is a ``dict`` canonical price text -> quantity text plus a heap of (ticks, text) with lazy
-  deletion for the best one. A level costs a zero lookup and one store (or pop); only a new price
+  :meth:`LevelStrings.check` as the book applies them. A price is known by one canonical spelling
+  (Binance's: 8 decimals, ``"30000.12000000"``); another spelling of the same value (``"30000.12"``,
+  ``"3000012E-2"``) is rewritten to it, so equal prices are equal strings. Its integer ticks of
+  ``10**-PRICE_SCALE`` come from a table (each distinct string is parsed once). A quantity stays
+  text, checked (one regex over a side's new ones) to be a plain non-negative decimal
+  (``"0.01200000"``) and remembered as zero or not. No ``Decimal`` and no float per level.
+- Each side is a ``dict`` canonical price text -> quantity text plus a heap of ticks with lazy deletion
+  for the best one. A level costs a zero lookup and one store (or pop); only a new price
   needs its ticks (one heap push); the heap forgets a removed price when it reaches the top.
 - ``Decimal`` exists only for what is published: the top of book and the periodic ``depth``
   documents.
@@ -52,8 +52,8 @@ TextLevels = list[tuple[str, str]]
 class DepthDiff(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """A diff-depth update covering venue update ids ``first_update_id..final_update_id``.
 
-    The collector's form of :class:`algo_common.domain.models.BookDelta`: levels stay text, as
-    returned by :meth:`LevelStrings.check` (the feed builds diffs only from checked levels).
+    The collector's form of :class:`algo_common.domain.models.BookDelta`: levels stay the venue's text;
+    the book checks them (:meth:`LevelStrings.check`) as it applies them.
     """
 
     symbol: str
@@ -262,6 +262,8 @@ class _Side:
 
     def best(self) -> tuple[int, str] | None:
         """Ticks and text of the best price, dropping removed prices from the top of the heap."""
+        if len(self.heap) > 2 * len(self.levels) + 64:
+            self.compact()
         heap, levels, sign, texts = self.heap, self.levels, self.sign, self.strings.texts
         while heap:
             ticks = sign * heap[0]
@@ -303,11 +305,11 @@ class LevelBook:
     def apply(self, diff: DepthDiff) -> bool:
         """Apply one diff; False when it is stale. Raises :class:`BookGap` / :class:`CrossedBook`.
 
-        The feed has checked the diff's levels (:meth:`LevelStrings.check`); a string these tables
-        do not know (emptied at their limit, or a diff that was never checked) is checked here and
-        the diff applied again from its start (quantities are absolute, so that is idempotent). A bad
-        level then raises :class:`BadMessage` and may leave the book half updated: diffs must be
-        checked by the feed, which drops a bad frame before it reaches a book.
+        Levels are checked as they are applied: a string these tables do not know (never seen, or
+        forgotten at their limit) makes the whole diff checked (:meth:`LevelStrings.check_sides`)
+        and applied again from its start (quantities are absolute, so that is idempotent). A bad
+        level raises :class:`BadMessage` and may leave the book half updated: the caller discards
+        the book (a dropped diff would leave a hole in the update ids anyway).
         """
         if diff.final_update_id <= self.update_id:
             return False
@@ -329,17 +331,9 @@ class LevelBook:
     def _best(self, bids: bool, asks: bool) -> None:
         """Re-read the best price of the sides a diff touched."""
         if bids:
-            side = self._bids
-            if len(side.heap) > 2 * len(side.levels) + 64:
-                side.compact()
-            best = side.best()
-            self.bid, self._bid_text = (None, "") if best is None else best
+            self.bid, self._bid_text = self._bids.best() or (None, "")
         if asks:
-            side = self._asks
-            if len(side.heap) > 2 * len(side.levels) + 64:
-                side.compact()
-            best = side.best()
-            self.ask, self._ask_text = (None, "") if best is None else best
+            self.ask, self._ask_text = self._asks.best() or (None, "")
 
     def _set(self, bids: TextLevels, asks: TextLevels) -> None:
         ticks_of, nonzero, push = self.strings.ticks, self.strings.nonzero, heapq.heappush

@@ -115,7 +115,6 @@ class CollectorService:
             max_buffer=settings.depth_buffer_max,
             retry_base_s=settings.retry_base_s,
             retry_cap_s=settings.retry_cap_s,
-            strings=self.feed.strings,
         )
         # One supervisor per planned connection; all share the per-IP connection-attempt window.
         self.plan = plan_connections(symbols, settings.stream_kinds, settings.max_streams_per_connection)

@@ -105,14 +105,13 @@ class StreamSink(QueuedSink[Entry]):
         else:
             by_stream = _by_stream(batch)
             now = now_ms()
-            firsts = {}
             for stream, entries in by_stream.items():  # consecutive ids, as StreamIds.next would give
-                firsts[stream] = ms, seq = self._ids.take(stream, now, len(entries))
+                ms, seq = self._ids.take(stream, now, len(entries))
                 for entry in entries:
                     entry.entry_id = (ms, seq)
                     seq += 1
-            for stream, entries in by_stream.items():
-                ms, seq = firsts[stream]
+            for stream, entries in by_stream.items():  # every id is set before the first write
+                ms, seq = entries[0].entry_id
                 lines = b"\n".join([encode_market_event(entry.event) for entry in entries])
                 await self._xadd_lines(keys=[stream], args=[self._maxlen, EVENT_FIELD, ms, seq, lines])
         self._record_latency(batch)
