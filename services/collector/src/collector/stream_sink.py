@@ -23,6 +23,7 @@ from redis.exceptions import RedisError, ResponseError
 from algo_common.clock import now_ms
 from algo_common.domain.models import BookTop, Kline, MarketEvent, Trade
 from algo_common.health import Health
+from algo_common.lua import LuaScript
 from algo_common.streams import EVENT_FIELD, encode_market_event, market_stream
 from collector.metrics import CollectorMetrics
 from collector.sinks import QueuedSink, SinkEvent, SinkOptions
@@ -31,22 +32,22 @@ from collector.stream_ids import StreamId, StreamIds, format_id, parse_id
 _KIND = {Trade: "trade", Kline: "kline", BookTop: "book_top"}
 _LATENCY_ATTRIBUTES = {cls: {"kind": kind} for cls, kind in _KIND.items()}
 
-XADD_BATCH = """
+XADD_BATCH = LuaScript("""
 for i = 3, #ARGV, 2 do
   redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], ARGV[i], ARGV[2], ARGV[i + 1])
 end
 return (#ARGV - 2) / 2
-"""
+""")
 """KEYS[1] = stream; ARGV = maxlen, field name, then (entry id, value) pairs: each one ``XADD MAXLEN ~``."""
 
-XADD_LINES = r"""
+XADD_LINES = LuaScript(r"""
 local ms, seq, n = ARGV[3], tonumber(ARGV[4]), 0
 for line in string.gmatch(ARGV[5], '[^\n]+') do
   redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], ms .. '-' .. string.format('%d', seq + n), ARGV[2], line)
   n = n + 1
 end
 return n
-"""
+""")
 """KEYS[1] = stream; ARGV = maxlen, field name, ms and seq of the first entry id, the values as lines
 (JSON never holds a raw newline): entry i gets id ``ms-(seq+i)``, each one ``XADD MAXLEN ~``."""
 
@@ -83,8 +84,6 @@ class StreamSink(QueuedSink[Entry]):
         self._ids = StreamIds()
         self._streams = [market_stream(symbol) for symbol in symbols]
         self._stream_of = {symbol: market_stream(symbol) for symbol in symbols}
-        self._xadd_batch = redis.register_script(XADD_BATCH)
-        self._xadd_lines = redis.register_script(XADD_LINES)
 
     def select(self, event: SinkEvent) -> Entry | None:
         if type(event) not in _KIND:
@@ -113,7 +112,7 @@ class StreamSink(QueuedSink[Entry]):
             for stream, entries in by_stream.items():  # every id is set before the first write
                 ms, seq = entries[0].entry_id
                 lines = b"\n".join([encode_market_event(entry.event) for entry in entries])
-                await self._xadd_lines(keys=[stream], args=[self._maxlen, EVENT_FIELD, ms, seq, lines])
+                await XADD_LINES.run(self._redis, 1, stream, self._maxlen, EVENT_FIELD, ms, seq, lines)
         self._record_latency(batch)
 
     async def _xadd(self, entries: list[Entry]) -> None:
@@ -122,7 +121,7 @@ class StreamSink(QueuedSink[Entry]):
             for entry in group:
                 ms, seq = entry.entry_id
                 args += (f"{ms}-{seq}", encode_market_event(entry.event))
-            await self._xadd_batch(keys=[stream], args=args)
+            await XADD_BATCH.run(self._redis, 1, stream, *args)
 
     async def _unwritten(self, batch: list[Entry]) -> list[Entry]:
         """Entries of a retried batch not on their stream yet, re-id'd above the stream's last id if needed."""

@@ -26,6 +26,7 @@ import redis.asyncio as aioredis
 
 from algo_common.clock import now_ms
 from algo_common.domain.models import OrderStatus, Side
+from algo_common.lua import LuaScript
 from trader.book_top import BookTops
 from trader.failpoints import Failpoint, trigger
 from trader.venues.base import OrderRequest, OrderResult
@@ -36,7 +37,7 @@ BASE_KEY = "paper:base:{}"
 ATOM = Decimal("0.00000001")
 """Smallest base quantity the paper venue accepts (Binance's 8 decimals)."""
 
-_EXECUTE_ONCE = """
+_EXECUTE_ONCE = LuaScript("""
 local stored = redis.call('GET', KEYS[1])
 if stored then return stored end
 local delta = tonumber(ARGV[3])
@@ -47,7 +48,7 @@ end
 if delta ~= 0 then redis.call('INCRBY', KEYS[2], ARGV[3]) end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[4])
 return ARGV[1]
-"""
+""")
 
 _encoder = msgspec.json.Encoder(decimal_format="string")
 _decoder = msgspec.json.Decoder(OrderResult)
@@ -78,7 +79,6 @@ class PaperVenue:
         self._ttl_s = order_ttl_s
         self._failpoint = failpoint
         self._clock = clock
-        self._script = redis.register_script(_EXECUTE_ONCE)
 
     @property
     def name(self) -> str:
@@ -95,14 +95,15 @@ class PaperVenue:
             result = _rejected(order, f"quantity {executed} has more than 8 decimals")
             atoms = 0
         refused = _rejected(order, "insufficient balance")
-        reply = await self._script(
-            keys=[ORDER_KEY.format(order.client_order_id), BASE_KEY.format(order.symbol)],
-            args=[
-                _encoder.encode(result),
-                _encoder.encode(refused),
-                -atoms if order.side is Side.SELL else atoms,
-                self._ttl_s,
-            ],
+        reply = await _EXECUTE_ONCE.run(
+            self._redis,
+            2,
+            ORDER_KEY.format(order.client_order_id),
+            BASE_KEY.format(order.symbol),
+            _encoder.encode(result),
+            _encoder.encode(refused),
+            -atoms if order.side is Side.SELL else atoms,
+            self._ttl_s,
         )
         trigger(self._failpoint, Failpoint.AFTER_SEND)
         return _decoder.decode(reply)
