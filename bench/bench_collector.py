@@ -3,10 +3,11 @@
 1. Parse alone: ``Feed.decode`` over the simulator's own frames (trade, depth diff, kline), in memory.
 2. XADD alone: batches of 500 encoded trades with explicit ids, ``XADD MAXLEN ~`` each, sent as
    the stream sink sends them (one Lua script call per batch), to a private redis-server.
-3. End to end: the simulator (another process, stepped as fast as it goes) -> the collector in this
-   process (WebSocket, parse, local book, batched writes to a private Redis and MongoDB-compatible
-   server) until every event is written. Messages/s by wall clock and by this process's CPU time
-   (the collector's share of one core), and the ratio to the slower ceiling.
+3. End to end: the simulator's market frames, sent by a feeder process faster than the collector
+   reads them (the simulator's own process sends only a few thousand a second) -> the collector in
+   this process (WebSocket, parse, local book, batched writes to a private Redis and
+   MongoDB-compatible server) until every event is written. Messages/s by wall clock and by this
+   process's CPU time (the collector's share of one core), and the ratio to the slower ceiling.
 4. Latency at 1,000 trades/s: a feeder process sends trade frames on a WebSocket and logs each
    send time; the collector's stream sink logs when Redis acknowledges each entry's XADD (the
    entry is then in ``market.BTCUSDT``: the target's figure), and a reader process logs when it
@@ -24,7 +25,6 @@ import os
 import random
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,7 +38,7 @@ import msgspec
 from pydantic import SecretStr
 from redis import Redis
 
-from algo_common.binance.schemas import BinanceCombinedMessage, BinanceDepthUpdate
+from algo_common.binance.schemas import BinanceCombinedMessage, BinanceDepthSnapshot, BinanceDepthUpdate
 from algo_common.domain.models import BookSnapshot, Trade
 from algo_common.streams import EVENT_FIELD, decode_market_event, encode_market_event, market_stream
 from algo_trade.servers import LocalServer, free_port, mongo_server, redis_server, wait_until
@@ -57,7 +57,6 @@ PARSE_FRAMES = 200_000
 XADD_EVENTS = 100_000
 BATCH = 500
 E2E_STEPS = 15_000
-STEP_CHUNK = 500
 WARMUP_STEPS = 20
 LATENCY_RATE = 1_000
 LATENCY_SECONDS = 10
@@ -68,9 +67,13 @@ DEPTH_TARGET = 80_000
 WRITTEN_TIMEOUT_S = 300.0
 
 
-def sim_frames(steps: int) -> list[bytes]:
+def sim_market() -> Market:
+    return Market(MarketConfig(symbols=(SYMBOL,), seed=7, levels_per_side=20))
+
+
+def sim_frames(steps: int, market: Market | None = None) -> list[bytes]:
     """Combined-stream frames the simulator sends for ``steps`` steps (trade, depth@100ms, kline_1m)."""
-    market = Market(MarketConfig(symbols=(SYMBOL,), seed=7, levels_per_side=20))
+    market = market or sim_market()
     frames: list[bytes] = []
     wanted = {f"{SYMBOL.lower()}@trade", f"{SYMBOL.lower()}@depth@100ms", f"{SYMBOL.lower()}@kline_1m"}
     for _ in range(steps):
@@ -160,13 +163,68 @@ def _settings(ws: str, rest: str, redis_url: str, mongo_url: str, kinds: tuple[s
     )
 
 
-def _start_sim(port: int) -> subprocess.Popen[bytes]:
-    args = ["--port", str(port), "--rate", "0", "--send-queue-size", "5000000", "--levels-per-side", "20"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "exchange_sim", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+def _feeder_app(steps: int) -> Any:
+    """The simulator's market and frames, served by a feeder that outruns the collector.
+
+    The simulator's own process steps its market and sends each frame as it goes (a few thousand
+    frames a second), slower than the collector reads: the collector would idle between frames and
+    write one event per round trip. Here the frames are made up front from the same ``Market``:
+    ``WARMUP_STEPS`` steps' frames on connect, the REST snapshot at that point (Binance's rule: not
+    older than the first buffered diff), then, on ``POST /go``, the next ``E2E_STEPS`` steps' frames
+    as fast as the socket takes them.
+    """
+    from aiohttp import web  # noqa: PLC0415 - only in the feeder process
+
+    market = sim_market()
+    warmup = sim_frames(WARMUP_STEPS, market)
+    book = market.symbols[SYMBOL].book
+    snapshot = encode(
+        BinanceDepthSnapshot(
+            lastUpdateId=book.last_update_id,
+            bids=[(fixed8(p), fixed8(q)) for p, q in book.bids(5000)],
+            asks=[(fixed8(p), fixed8(q)) for p, q in book.asks(5000)],
+        )
     )
-    wait_until(lambda: _answers(f"http://127.0.0.1:{port}/api/v3/ping"), 30, "the simulator")
-    return process
+    timed = [frame.decode() for frame in sim_frames(steps, market)]  # Binance sends text frames
+    go = asyncio.Event()
+
+    async def depth(_: web.Request) -> web.Response:
+        return web.Response(body=snapshot, content_type="application/json")
+
+    async def ping(_: web.Request) -> web.Response:
+        return web.json_response({})
+
+    async def count(_: web.Request) -> web.Response:
+        return web.json_response({"warmup": len(warmup), "timed": len(timed)})
+
+    async def start(_: web.Request) -> web.Response:
+        go.set()
+        return web.json_response({})
+
+    async def stream(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        for frame in warmup:
+            await ws.send_str(frame.decode())
+        await go.wait()
+        for text in timed:
+            await ws.send_str(text)
+        await ws.receive()  # until the collector closes
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/api/v3/depth", depth)
+    app.router.add_get("/api/v3/ping", ping)
+    app.router.add_get("/count", count)
+    app.router.add_post("/go", start)
+    app.router.add_get("/stream", stream)
+    return app
+
+
+def _feeder_process(port: int, steps: int) -> None:
+    from aiohttp import web  # noqa: PLC0415 - only in the feeder process
+
+    web.run_app(_feeder_app(steps), host="127.0.0.1", port=port, print=None)
 
 
 def _answers(url: str) -> bool:
@@ -179,49 +237,47 @@ def _answers(url: str) -> bool:
 async def _end_to_end(redis_url: str, mongo_url: str) -> tuple[float, float, int]:
     """Frames/s by wall clock and by this process's CPU time, and the frame count.
 
-    The window starts once the book is synced on a few warm-up steps and ends when every frame of
-    the stepped simulator is received and written (no sink has anything pending).
+    The window starts once the book is synced on the warm-up frames and ends when every timed
+    frame is received and written (no sink has anything pending).
     """
     port = free_port()
-    sim = _start_sim(port)
+    feeder = multiprocessing.get_context("spawn").Process(target=_feeder_process, args=(port, E2E_STEPS), daemon=True)
+    feeder.start()
     try:
         base = f"127.0.0.1:{port}"
+        # the feeder makes its frames first
+        await asyncio.to_thread(wait_until, lambda: _answers(f"http://{base}/api/v3/ping"), 120, "the feeder")
+        async with httpx.AsyncClient() as http:
+            counts = (await http.get(f"http://{base}/count")).json()
         settings = _settings(
             f"ws://{base}", f"http://{base}", redis_url, mongo_url, ("trade", "kline_1m", "depth@100ms")
         )
         service = CollectorService.from_settings(settings)
         stop = asyncio.Event()
         task = asyncio.create_task(service.main(stop))
-        async with httpx.AsyncClient(base_url=f"http://{base}/_sim/", timeout=60) as http:
-            while not service.supervisors[0].connections:  # noqa: ASYNC110 - a benchmark polls its subject
-                await asyncio.sleep(0.05)
-            received0 = sum(service.metrics.received.values())  # per process: earlier runs counted too
-            await http.post("step", json={"n": WARMUP_STEPS})  # diffs to sync the book on
-            while service.books.books[SYMBOL].book is None:  # noqa: ASYNC110
-                await asyncio.sleep(0.05)
-            trades0 = await _written(http, service, WARMUP_STEPS, received0)
-            wall0, cpu0 = time.perf_counter(), time.process_time()
-            for _ in range(E2E_STEPS // STEP_CHUNK):
-                await http.post("step", json={"n": STEP_CHUNK})
-            trades = await _written(http, service, WARMUP_STEPS + E2E_STEPS, received0) - trades0
-            wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-        frames = trades + 2 * E2E_STEPS  # + one depth diff and one kline update per step
+        received0 = sum(service.metrics.received.values())  # per process: earlier runs counted too
+        await _written(service, received0 + counts["warmup"])
+        while service.books.books[SYMBOL].book is None:  # noqa: ASYNC110 - a benchmark polls its subject
+            await asyncio.sleep(0.05)
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        async with httpx.AsyncClient() as http:
+            await http.post(f"http://{base}/go")
+        await _written(service, received0 + counts["warmup"] + counts["timed"])
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
         stop.set()
         await task
         await service.aclose()
-        return frames / wall, frames / cpu, frames
+        return counts["timed"] / wall, counts["timed"] / cpu, counts["timed"]
     finally:
-        sim.terminate()
-        sim.wait(10)
+        feeder.terminate()
+        feeder.join(10)
 
 
-async def _written(http: httpx.AsyncClient, service: CollectorService, steps: int, received0: int) -> int:
-    """Wait until the frames of ``steps`` steps are received and everything is written; the trades sent."""
-    trades = int((await http.get("state")).json()["symbols"][0]["trades_sent"])
-    frames = trades + 2 * steps  # a trade frame per trade, a depth diff and a kline update per step
+async def _written(service: CollectorService, frames: int) -> None:
+    """Wait until ``frames`` frames are received (this process's count) and everything is written."""
     deadline = time.monotonic() + WRITTEN_TIMEOUT_S
     while (
-        (received := sum(service.metrics.received.values()) - received0) < frames
+        (received := sum(service.metrics.received.values())) < frames
         or service.stream_sink.pending
         or service.mongo_sink.pending
     ):
@@ -231,7 +287,6 @@ async def _written(http: httpx.AsyncClient, service: CollectorService, steps: in
                 f"redis {service.stream_sink.pending}, mongodb {service.mongo_sink.pending}"
             )
         await asyncio.sleep(0.005)
-    return trades
 
 
 def end_to_end(redis_url: str, mongo_url: str, ceiling: float) -> float:
@@ -394,14 +449,21 @@ def _percentiles(sent: dict[int, int], arrived: dict[int, int]) -> tuple[float, 
     return statistics.median(steady), steady[int(len(steady) * 0.99) - 1], steady[-1], len(steady)
 
 
+def _depth_qty(rng: random.Random) -> Decimal:
+    """A level's quantity as in a real recording: mostly a value not seen before, a quarter of them 0."""
+    return Decimal(0) if rng.random() < 0.25 else Decimal(rng.randint(1, 10**12)).scaleb(-8)
+
+
 def depth_rate() -> float:
+    """Prices repeat (999 per side), quantities mostly do not (as in ``tests/fixtures/binance/recording``:
+    311 distinct of 422), so the per-string tables cannot hide the quantities' checks."""
     rng = random.Random(5)
     bids = tuple((Decimal(9_000 + i), Decimal(1)) for i in range(1, 1000))
     asks = tuple((Decimal(10_000 + i), Decimal(1)) for i in range(1, 1000))
     frames = []
     for n in range(DEPTH_DIFFS):
-        b = [(fixed8(9_000 + rng.randint(1, 999)), fixed8(rng.choice((0, 1, 2, 3)))) for _ in range(20)]
-        a = [(fixed8(10_000 + rng.randint(1, 999)), fixed8(rng.choice((0, 1, 2, 3)))) for _ in range(20)]
+        b = [(fixed8(9_000 + rng.randint(1, 999)), fixed8(_depth_qty(rng))) for _ in range(20)]
+        a = [(fixed8(10_000 + rng.randint(1, 999)), fixed8(_depth_qty(rng))) for _ in range(20)]
         update = BinanceDepthUpdate(e="depthUpdate", E=n, s=SYMBOL, U=101 + n, u=101 + n, b=b, a=a)
         raw = encode(update)
         frames.append(encode(BinanceCombinedMessage(stream="btcusdt@depth@100ms", data=msgspec.Raw(raw))))

@@ -7,12 +7,15 @@ holds them equal), with a layout made for ~40 levels per diff at tens of thousan
   :meth:`LevelStrings.check` as the book applies them. A price is known by one canonical spelling
   (Binance's: 8 decimals, ``"30000.12000000"``); another spelling of the same value (``"30000.12"``,
   ``"3000012E-2"``) is rewritten to it, so equal prices are equal strings. Its integer ticks of
-  ``10**-PRICE_SCALE`` come from a table (each distinct string is parsed once). A quantity stays
-  text, checked (one regex over a side's new ones) to be a plain non-negative decimal
-  (``"0.01200000"``) and remembered as zero or not. No ``Decimal`` and no float per level.
+  ``10**-PRICE_SCALE`` come from a table (each distinct string is parsed once: prices repeat).
+  A quantity stays text. Quantities rarely repeat (most of a real recording's are new), so they
+  are checked per diff, not remembered: one regex over all of a diff's quantities when they are
+  in Binance's form (``"0.01200000"``), each one otherwise; zero is then spelled
+  :data:`ZERO_QTY` and found by one string comparison. No ``Decimal`` and no float per level.
 - Each side is a ``dict`` canonical price text -> quantity text plus a heap of ticks with lazy deletion
-  for the best one. A level costs a zero lookup and one store (or pop); only a new price
-  needs its ticks (one heap push); the heap forgets a removed price when it reaches the top.
+  for the best one. A level costs a zero comparison and one store (or pop); only a price not in
+  the heap needs its ticks (one push; the heap holds each price once); the heap forgets a removed
+  price when it reaches the top.
 - ``Decimal`` exists only for what is published: the top of book and the periodic ``depth``
   documents.
 """
@@ -39,9 +42,13 @@ PRICE_LIMIT = 10**20
 _BINANCE_UNIT = 10 ** (PRICE_SCALE - 8)  # ticks of Binance's 8-decimal price step
 _EXACT = Context(prec=100, traps=[Inexact, InvalidOperation])  # scaling a price never rounds silently
 _DIGITS = 34  # significant digits a BSON Decimal128 holds
-# A non-negative decimal without exponent or sign, of at most 34 digits (a quantity; "|" joins a side's).
-_QTY = r"(?:[0-9]{1,20}(?:\.[0-9]{0,14})?|\.[0-9]{1,14})"
-_PLAIN_QTY, _PLAIN_QTYS = re.compile(_QTY), re.compile(rf"{_QTY}(?:\|{_QTY})*")
+# A non-negative decimal without exponent or sign, of at most 34 digits (a quantity).
+_PLAIN_QTY = re.compile(r"(?:[0-9]{1,20}(?:\.[0-9]{0,14})?|\.[0-9]{1,14})")
+# Quantities as Binance writes them, "|"-joined: 8 decimals, no leading zero, so zero is "0.00000000".
+_BINANCE_QTY = r"(?:0|[1-9][0-9]{0,19})\.[0-9]{8}"
+_BINANCE_QTYS = re.compile(rf"(?:{_BINANCE_QTY}\|)*{_BINANCE_QTY}")
+ZERO_QTY = "0.00000000"
+"""The one spelling of a zero quantity in checked levels (Binance's): a book finds zero by ``==``."""
 _PLAIN = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")  # the same without the length bounds (prices)
 _PRICE, _QUANTITY = itemgetter(0), itemgetter(1)
 
@@ -86,8 +93,13 @@ def canonical_price(ticks: int) -> str:
 
 
 def is_zero(qty: str) -> bool:
-    """Zero quantity, for a plain decimal as :meth:`LevelStrings.check` returns them."""
+    """Zero quantity, for a plain decimal (as :func:`_plain` writes them)."""
     return not qty.strip("0.")
+
+
+def binance_quantities(bids: TextLevels, asks: TextLevels) -> bool:
+    """Every quantity of both sides is in Binance's form (so valid, and zero only as :data:`ZERO_QTY`)."""
+    return _BINANCE_QTYS.fullmatch("|".join([*map(_QUANTITY, bids), *map(_QUANTITY, asks)])) is not None
 
 
 class LevelStrings:
@@ -96,20 +108,19 @@ class LevelStrings:
     Prices: finite, > 0, < ``PRICE_LIMIT``, at most ``PRICE_SCALE`` decimals and 34 digits; spelled
     canonically (:func:`canonical_price`) on the way out. Quantities: finite, >= 0, at most 20 digits
     before the point and 14 after (trailing zeros aside); another spelling than a plain decimal
-    (``1E-8``, ``+1``) is rewritten as one. Published values must fit a BSON Decimal128 (34 digits),
-    hence the bounds. Only valid strings enter the tables, so a bad frame cannot corrupt them; they
-    are emptied when they reach ``limit`` entries (prices drift over months). A canonical spelling
-    depends on the value alone, so books keyed by it stay right when the tables start over.
+    (``1E-8``, ``+1``) is rewritten as one, and every zero as :data:`ZERO_QTY`. Published values must
+    fit a BSON Decimal128 (34 digits), hence the bounds. Only valid prices enter the tables, so a bad
+    frame cannot corrupt them; they are emptied when they reach ``limit`` entries (prices drift over
+    months). A canonical spelling depends on the value alone, so books keyed by it stay right when
+    the tables start over.
     """
 
     def __init__(self, limit: int = 200_000) -> None:
         self._limit = limit
         self.ticks: dict[str, int] = {}  # canonical price text -> ticks
-        self.nonzero: dict[str, bool] = {}  # plain quantity text -> not zero
         self._price_text: set[str] = set()  # the keys of ``ticks``, as a set for one-call subset checks
         self._alias: dict[str, str] = {}  # another valid spelling -> the canonical one
         self.texts: dict[int, str] = {}  # ticks -> canonical text (the inverse of ``ticks``)
-        self._qty_text: set[str] = set()  # the keys of ``nonzero``
 
     def check(self, levels: TextLevels) -> TextLevels:
         """``levels`` with canonical prices and plain quantities; :class:`BadMessage` for a bad level."""
@@ -117,33 +128,32 @@ class LevelStrings:
 
     def check_sides(self, bids: TextLevels, asks: TextLevels) -> tuple[TextLevels, TextLevels]:
         """Both sides of a diff checked (as :meth:`check`); the tables start over only before both."""
-        if len(self.ticks) + len(self._alias) + len(self.nonzero) + 2 * (len(bids) + len(asks)) > self._limit:
-            self.clear()
-        return self._check(bids), self._check(asks)
+        bids, asks = self.canonical_prices(bids, asks)
+        if binance_quantities(bids, asks):
+            return bids, asks
+        return [(p, _checked_qty(q)) for p, q in bids], [(p, _checked_qty(q)) for p, q in asks]
 
-    def _check(self, levels: TextLevels) -> TextLevels:
-        if not self._price_text.issuperset(map(_PRICE, levels)):
-            for price in map(_PRICE, levels):
-                if price not in self.ticks and price not in self._alias:
-                    self._learn_price(price)
-            if not self._alias.keys().isdisjoint(map(_PRICE, levels)):
-                alias = self._alias
-                levels = [(alias.get(price, price), qty) for price, qty in levels]
-        if self._qty_text.issuperset(map(_QUANTITY, levels)):
+    def canonical_prices(self, bids: TextLevels, asks: TextLevels) -> tuple[TextLevels, TextLevels]:
+        """Both sides with every price checked, learned and canonical; quantities as they were."""
+        if len(self.ticks) + len(self._alias) + len(bids) + len(asks) > self._limit:
+            self.clear()
+        return self._prices(bids), self._prices(asks)
+
+    def _prices(self, levels: TextLevels) -> TextLevels:
+        if self._price_text.issuperset(map(_PRICE, levels)):
             return levels
-        if not _PLAIN_QTYS.fullmatch("|".join(map(_QUANTITY, levels))):
-            levels = [(price, _plain_qty(qty)) for price, qty in levels]
-        for qty in set(map(_QUANTITY, levels)).difference(self._qty_text):
-            self.nonzero[qty] = bool(qty.strip("0."))  # only 0s and a dot: zero
-            self._qty_text.add(qty)
-        return levels
+        for price in map(_PRICE, levels):
+            if price not in self.ticks and price not in self._alias:
+                self._learn_price(price)
+        if self._alias.keys().isdisjoint(map(_PRICE, levels)):
+            return levels
+        alias = self._alias
+        return [(alias.get(price, price), qty) for price, qty in levels]
 
     def clear(self) -> None:
         self.ticks.clear()
-        self.nonzero.clear()
         self._price_text.clear()
         self._alias.clear()
-        self._qty_text.clear()
         self.texts.clear()
 
     @staticmethod
@@ -214,6 +224,12 @@ def _plain_ticks(text: str) -> tuple[int | None, int]:
     return int(whole + fraction.ljust(PRICE_SCALE, "0")), digits
 
 
+def _checked_qty(text: str) -> str:
+    """A quantity as a bounded plain decimal, zero as :data:`ZERO_QTY`; :class:`BadMessage` when invalid."""
+    qty = _plain_qty(text)
+    return ZERO_QTY if is_zero(qty) else qty
+
+
 def _plain_qty(text: str) -> str:
     """A quantity spelled as a bounded plain decimal; :class:`BadMessage` when it is not a valid quantity."""
     if _PLAIN_QTY.fullmatch(text):
@@ -247,7 +263,7 @@ def _decimal(text: str) -> Decimal | None:
 class _Side:
     """One side; ``sign`` is -1 for bids (heapq is a min-heap, the best bid is the highest price)."""
 
-    __slots__ = ("heap", "levels", "sign", "strings")
+    __slots__ = ("heap", "heaped", "levels", "sign", "strings")
 
     def __init__(self, sign: int, levels: list[tuple[str, str]], strings: LevelStrings) -> None:
         self.sign, self.strings = sign, strings
@@ -257,7 +273,8 @@ class _Side:
                 self.levels.pop(price, None)
             else:
                 self.levels[price] = qty
-        self.heap: list[int] = []  # sign * ticks; may hold removed prices
+        self.heap: list[int] = []  # sign * ticks, each price once; may hold removed prices
+        self.heaped: set[str] = set()  # the prices in ``heap``: a price removed and set again is not pushed twice
         self.compact()
 
     def best(self) -> tuple[int, str] | None:
@@ -271,13 +288,15 @@ class _Side:
             if text in levels:
                 return ticks, text
             heapq.heappop(heap)
+            self.heaped.discard(text)
         return None
 
     def compact(self) -> None:
         """Rebuild the heap without the removed prices (when they make up most of it)."""
-        ticks_for, sign = self.strings.ticks_for, self.sign
-        self.heap = [sign * ticks_for(text) for text in self.levels]
+        ticks, ticks_for, sign = self.strings.ticks, self.strings.ticks_for, self.sign
+        self.heap = [sign * (ticks.get(text) or ticks_for(text)) for text in self.levels]
         heapq.heapify(self.heap)
+        self.heaped = set(self.levels)
 
     def top(self, depth: int | None) -> list[str]:
         count = len(self.levels) if depth is None else depth
@@ -305,20 +324,25 @@ class LevelBook:
     def apply(self, diff: DepthDiff) -> bool:
         """Apply one diff; False when it is stale. Raises :class:`BookGap` / :class:`CrossedBook`.
 
-        Levels are checked as they are applied: a string these tables do not know (never seen, or
-        forgotten at their limit) makes the whole diff checked (:meth:`LevelStrings.check_sides`)
-        and applied again from its start (quantities are absolute, so that is idempotent). A bad
-        level raises :class:`BadMessage` and may leave the book half updated: the caller discards
-        the book (a dropped diff would leave a hole in the update ids anyway).
+        Levels are checked as they are applied. Quantities in Binance's form pass one regex
+        (:func:`binance_quantities`); any other diff is checked whole first
+        (:meth:`LevelStrings.check_sides`). A price these tables do not know (never seen, or forgotten
+        at their limit) makes the diff's prices checked (:meth:`LevelStrings.canonical_prices`) and
+        the diff applied again from its start (quantities are absolute, so that is idempotent). A
+        bad level raises :class:`BadMessage` and may leave the book half updated: the caller
+        discards the book (a dropped diff would leave a hole in the update ids anyway).
         """
         if diff.final_update_id <= self.update_id:
             return False
         if diff.first_update_id > self.update_id + 1:
             raise BookGap(self.symbol, self.update_id, diff.first_update_id)
+        bids, asks = diff.bids, diff.asks
+        if not binance_quantities(bids, asks):
+            bids, asks = self.strings.check_sides(bids, asks)
         try:
-            self._set(diff.bids, diff.asks)
-        except KeyError:  # a string the tables forgot (emptied at their limit) or never saw
-            self._set(*self.strings.check_sides(diff.bids, diff.asks))
+            self._set(bids, asks)
+        except KeyError:  # a price the tables forgot (emptied at their limit) or never saw
+            self._set(*self.strings.canonical_prices(bids, asks))
         self.update_id = diff.final_update_id
         self._best(bool(diff.bids), bool(diff.asks))
         if self.bid is not None and self.ask is not None and self.bid >= self.ask:
@@ -336,22 +360,24 @@ class LevelBook:
             self.ask, self._ask_text = self._asks.best() or (None, "")
 
     def _set(self, bids: TextLevels, asks: TextLevels) -> None:
-        ticks_of, nonzero, push = self.strings.ticks, self.strings.nonzero, heapq.heappush
-        side, heap = self._bids.levels, self._bids.heap
+        ticks_of, zero, push = self.strings.ticks, ZERO_QTY, heapq.heappush
+        side, heap, heaped = self._bids.levels, self._bids.heap, self._bids.heaped
         for price, qty in bids:  # the hot path: inline, one loop per side
-            if nonzero[qty]:
-                if price not in side:
+            if qty != zero:
+                if price not in side and price not in heaped:
                     push(heap, -ticks_of[price])
+                    heaped.add(price)
                 side[price] = qty
             elif price in side:
                 del side[price]
             elif price not in ticks_of:  # a removal in a spelling not checked (maybe of a held price)
                 raise KeyError(price)
-        side, heap = self._asks.levels, self._asks.heap
+        side, heap, heaped = self._asks.levels, self._asks.heap, self._asks.heaped
         for price, qty in asks:
-            if nonzero[qty]:
-                if price not in side:
+            if qty != zero:
+                if price not in side and price not in heaped:
                     push(heap, ticks_of[price])
+                    heaped.add(price)
                 side[price] = qty
             elif price in side:
                 del side[price]

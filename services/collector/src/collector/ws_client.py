@@ -12,8 +12,8 @@ kline time, depth update id). If the new connection cannot be opened, the old on
 the rotation is retried with backoff.
 
 Keepalive: Binance pings every 20 s and wants a pong with the same payload within a minute;
-``websockets`` answers every ping frame with a pong carrying its payload by itself, as long as
-frames are read, which the reader does without ever waiting on a database. The client sends no
+picows (:mod:`collector.ws_socket`) answers every ping frame with a pong carrying its payload as
+it parses the socket's bytes, and the reader never waits on a database. The client sends no
 control messages of its own (streams are named in the URL), so it stays far below Binance's
 5 incoming messages per second. A stall watchdog aborts a socket silent for ``stall_timeout_s``.
 Connection attempts go through :class:`AttemptWindow` (Binance: 300 per 5 minutes per IP).
@@ -28,25 +28,13 @@ from collections.abc import AsyncGenerator, Callable
 from contextlib import suppress
 from dataclasses import dataclass
 
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, WebSocketException
-
-from algo_common.clock import now_ms
 from algo_common.logging import get_logger
 from algo_common.retry import backoff_delay
+from collector.ws_socket import OPEN_ERRORS, Frame, SocketClosed, WsSocket
+
+__all__ = ["AttemptWindow", "Connected", "Disconnected", "Frame", "WsItem", "WsSupervisor"]
 
 log = get_logger(__name__)
-
-CLOSE_TIMEOUT_S = 2.0
-"""How long a graceful close may wait for the server's close frame."""
-
-
-@dataclass(frozen=True, slots=True)
-class Frame:
-    """One message as received: raw bytes and our receive time (epoch ms)."""
-
-    data: bytes
-    ts_recv: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +117,7 @@ class WsSupervisor:
         self._on_rotation = on_rotation
         self._beat = beat
         self._rng = rng
-        self._ws: ClientConnection | None = None
+        self._ws: WsSocket | None = None
         self._closers: set[asyncio.Task[None]] = set()
         self._close_reason = ""
         self._rotate_reason = ""
@@ -175,10 +163,10 @@ class WsSupervisor:
         finally:
             stopper.cancel()
             if self._ws is not None:
-                self._ws.transport.abort()
+                self._ws.abort()
                 self._ws = None
 
-    async def _open(self, stop: asyncio.Event) -> ClientConnection | None:
+    async def _open(self, stop: asyncio.Event) -> WsSocket | None:
         """One connection attempt (after the attempt window allows it); None when it failed or ``stop``."""
         loop = asyncio.get_running_loop()
         while (wait_s := self._attempts.delay(loop.time())) > 0 and not stop.is_set():
@@ -188,16 +176,14 @@ class WsSupervisor:
             return None
         self._attempts.record(loop.time())
         try:
-            ws = await connect(
-                self.url, open_timeout=self._open_timeout_s, close_timeout=CLOSE_TIMEOUT_S, ping_interval=None
-            )
-        except (OSError, TimeoutError, WebSocketException) as e:
+            ws = await WsSocket.open(self.url, self._open_timeout_s)
+        except OPEN_ERRORS as e:
             log.warning("ws connect failed", url=self.url, error=f"{type(e).__name__}: {e}")
             return None
         log.info("ws connected", url=self.url, connection=self.connections + 1, reconnects=self.reconnects)
         return ws
 
-    async def _serve(self, ws: ClientConnection, stop: asyncio.Event) -> AsyncGenerator[WsItem]:
+    async def _serve(self, ws: WsSocket, stop: asyncio.Event) -> AsyncGenerator[WsItem]:
         """Frames of ``ws`` and of its successors (rotations) until one fails: then Disconnected."""
         loop = asyncio.get_running_loop()
         self._ws, self._close_reason, self._rotate_reason = ws, "", ""
@@ -221,22 +207,21 @@ class WsSupervisor:
                         current = successor
                     continue
                 break
-        except ConnectionClosed as e:
-            error = f"closed by peer ({e.rcvd.code if e.rcvd else 'no close frame'})"
-        except (OSError, TimeoutError, WebSocketException) as e:
+        except SocketClosed as e:
+            error = e.reason
+        except OSError as e:
             error = f"{type(e).__name__}: {e}"
         finally:
             self._ws = None
             if stop.is_set():
-                with suppress(Exception):
-                    await current.close()
+                await current.close()
             else:
-                current.transport.abort()
+                current.abort()
         reason = self._close_reason or error or ("stop" if stop.is_set() else "ended")
         log.warning("ws disconnected", reason=reason, connection=self.connections)
         yield Disconnected(reason)
 
-    async def _frames(self, ws: ClientConnection, stop: asyncio.Event) -> AsyncGenerator[Frame]:
+    async def _frames(self, ws: WsSocket, stop: asyncio.Event) -> AsyncGenerator[Frame]:
         """Frames until the connection fails (raises) or a rotation is due (raises :class:`_Rotate`)."""
         loop = asyncio.get_running_loop()
         self._last_data = loop.time()
@@ -247,24 +232,22 @@ class WsSupervisor:
                 if self._rotate_reason:
                     raise _Rotate
                 if loop.time() < near:  # the watchdog bounds a silent recv well before the rotation is due
-                    data = await ws.recv(decode=False)
+                    frame = await ws.recv()
                 else:
                     try:
                         async with asyncio.timeout_at(self._rotate_at):
-                            data = await ws.recv(decode=False)
+                            frame = await ws.recv()
                     except TimeoutError:
                         if loop.time() < self._rotate_at:
                             raise
                         self._rotate_reason = "lifetime"
                         continue
                 self._last_data = loop.time()
-                yield Frame(data, now_ms())
+                yield frame
         finally:
             watchdog.cancel()
 
-    async def _switch(
-        self, old: ClientConnection, new: ClientConnection, stop: asyncio.Event
-    ) -> AsyncGenerator[WsItem]:
+    async def _switch(self, old: WsSocket, new: WsSocket, stop: asyncio.Event) -> AsyncGenerator[WsItem]:
         """Read ``old`` for ``overlap_s`` while keeping ``new``'s frames; then hand over to ``new``."""
         loop = asyncio.get_running_loop()
         reason = self._rotate_reason or "lifetime"
@@ -275,21 +258,21 @@ class WsSupervisor:
             while not stop.is_set() and loop.time() < deadline and not keeper.done():
                 try:
                     async with asyncio.timeout_at(deadline):
-                        data = await old.recv(decode=False)
-                except (TimeoutError, ConnectionClosed, OSError):
+                        frame = await old.recv()
+                except (TimeoutError, SocketClosed, OSError):
                     break  # the old one ended early: the new one has everything since it opened
-                yield Frame(data, now_ms())
+                yield frame
         finally:
             failed = keeper.done() and not keeper.cancelled() and keeper.exception() is not None
             keeper.cancel()
             await asyncio.gather(keeper, return_exceptions=True)
         if failed:  # the new connection died during the overlap: keep the old one, try again later
-            new.transport.abort()
+            new.abort()
             self._rotate_at = loop.time() + backoff_delay(0, *self._backoff, rng=self._rng) + 1.0
             self._rotate_reason = ""
             log.warning("rotation failed: the new connection closed during the overlap")
             return
-        closer = loop.create_task(_close_quietly(old))
+        closer = loop.create_task(old.close())
         self._closers.add(closer)
         closer.add_done_callback(self._closers.discard)
         self.connections += 1
@@ -302,7 +285,7 @@ class WsSupervisor:
         for frame in kept:
             yield frame
 
-    async def _watch(self, ws: ClientConnection) -> None:
+    async def _watch(self, ws: WsSocket) -> None:
         """Abort a socket that delivered no data for ``stall_timeout_s`` (a graceful close could hang too)."""
         loop = asyncio.get_running_loop()
         period = min(1.0, self._stall_timeout_s / 4)
@@ -313,7 +296,7 @@ class WsSupervisor:
             if silent_s > self._stall_timeout_s:
                 log.warning("ws stalled: closing", silent_s=round(silent_s, 3), stall_timeout_s=self._stall_timeout_s)
                 self._close_reason = "stall"
-                ws.transport.abort()
+                ws.abort()
                 return
 
     async def _close_on(self, stop: asyncio.Event) -> None:
@@ -332,12 +315,7 @@ class WsSupervisor:
                 await asyncio.wait_for(stop.wait(), min(remaining, 1.0))
 
 
-async def _keep(ws: ClientConnection, kept: list[Frame]) -> None:
+async def _keep(ws: WsSocket, kept: list[Frame]) -> None:
     """Collect ``ws``'s frames (cancelling ``recv`` loses nothing: the next call returns the next frame)."""
     while True:
-        kept.append(Frame(await ws.recv(decode=False), now_ms()))
-
-
-async def _close_quietly(ws: ClientConnection) -> None:
-    with suppress(Exception):
-        await ws.close()
+        kept.append(await ws.recv())
