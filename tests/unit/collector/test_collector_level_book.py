@@ -101,6 +101,55 @@ def test_any_diff_sequence_gives_the_reference_books_answers(
     assert (fast.bids(), fast.asks()) == (reference.bids(), reference.asks())
 
 
+binance_prices = st.integers(min_value=1, max_value=40).map(lambda p: D(p) / 4)
+binance_qtys = st.one_of(st.just(D(0)), st.integers(min_value=1, max_value=10**12).map(lambda q: D(q).scaleb(-8)))
+binance_sides = st.lists(st.tuples(binance_prices, binance_qtys), max_size=10)
+
+
+def _binance_text(levels: list[tuple[D, D]]) -> list[tuple[str, str]]:
+    """Levels written as Binance writes them (8 decimals), not checked: the book's fast path."""
+    return [(f"{p:.8f}", f"{q:.8f}") for p, q in levels]
+
+
+@settings(max_examples=200)
+@given(binance_sides, st.lists(st.tuples(binance_sides, binance_sides), max_size=40), st.integers(4, 60))
+def test_diffs_as_binance_writes_them_give_the_reference_books_answers(
+    snap_bids: list[tuple[D, D]], diffs: list[tuple[list[tuple[D, D]], list[tuple[D, D]]]], limit: int
+) -> None:
+    # arrange: quantities mostly never seen before (as in a real recording); small tables start over often
+    snapshot = _snapshot(tuple(snap_bids), ((D(20), D(1)),))
+    fast, reference = LevelBook(snapshot, LevelStrings(limit=limit)), OrderBook(snapshot)
+    # act / assert
+    for update, (bids, asks) in enumerate(diffs, start=11):
+        asks_above = [(p + 10, q) for p, q in asks]
+        diff = DepthDiff(
+            symbol="X",
+            first_update_id=update,
+            final_update_id=update,
+            bids=_binance_text(bids),
+            asks=_binance_text(asks_above),
+            ts_event=0,
+            ts_recv=0,
+        )
+        assert fast.apply(diff) == reference.apply(diff.to_book_delta())
+        assert (fast.best_bid(), fast.best_ask()) == (reference.best_bid(), reference.best_ask())
+        assert (fast.bids(), fast.asks()) == (reference.bids(), reference.asks())
+
+
+@given(st.integers(min_value=1, max_value=10**28 - 1))
+def test_a_price_in_binance_spelling_is_learned_with_its_exact_ticks(units: int) -> None:
+    # arrange: a price of whole Binance steps (1e-8), written as Binance writes it
+    price = D(units).scaleb(-8)
+    text = f"{price:.8f}"
+    strings = LevelStrings()
+    # act
+    (checked,) = strings.check([(text, "1.00000000")])
+    # assert: kept as spelled (the canonical form), ticks exact
+    assert checked == (text, "1.00000000")
+    assert D(strings.ticks[text]).scaleb(-PRICE_SCALE) == price
+    assert canonical_price(strings.ticks[text]) == text
+
+
 def test_a_crossed_result_raises_like_the_reference() -> None:
     # arrange
     book = LevelBook(_snapshot(((D(9), D(1)),), ((D(11), D(1)),)))

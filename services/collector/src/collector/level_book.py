@@ -47,6 +47,8 @@ _PLAIN_QTY = re.compile(r"(?:[0-9]{1,20}(?:\.[0-9]{0,14})?|\.[0-9]{1,14})")
 # Quantities as Binance writes them, "|"-joined: 8 decimals, no leading zero, so zero is "0.00000000".
 _BINANCE_QTY = r"(?:0|[1-9][0-9]{0,19})\.[0-9]{8}"
 _BINANCE_QTYS = re.compile(rf"(?:{_BINANCE_QTY}\|)*{_BINANCE_QTY}")
+# A price as Binance writes it, which is its canonical spelling (at most 20 + 8 digits: in bounds).
+_BINANCE_PRICE = re.compile(_BINANCE_QTY)
 ZERO_QTY = "0.00000000"
 """The one spelling of a zero quantity in checked levels (Binance's): a book finds zero by ``==``."""
 _PLAIN = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")  # the same without the length bounds (prices)
@@ -193,7 +195,12 @@ class LevelStrings:
         return out
 
     def _learn_price(self, text: str) -> None:
-        if _PLAIN.fullmatch(text):  # the venue's spelling: no Decimal
+        if _BINANCE_PRICE.fullmatch(text):  # Binance's spelling is the canonical one: ticks from the digits
+            ticks = int(text.replace(".", "")) * _BINANCE_UNIT
+            if ticks:
+                self._learn_canonical(text, ticks)
+                return
+        if _PLAIN.fullmatch(text):  # another plain spelling: no Decimal
             ticks, digits = _plain_ticks(text)
         else:
             value = _decimal(text)
