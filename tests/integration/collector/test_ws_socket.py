@@ -1,12 +1,20 @@
-"""The collector's WebSocket (picows) against a real server socket: frames, fragments, pings, closes."""
+"""The collector's WebSocket (picows) against a real server socket: frames, fragments, pings, closes, TLS."""
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from ipaddress import IPv4Address
+from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport, ws_create_server
 
 from algo_trade.servers import free_port
@@ -128,3 +136,65 @@ async def test_no_server_is_an_open_error() -> None:
     # act / assert
     with pytest.raises(OPEN_ERRORS):
         await WsSocket.open(f"ws://127.0.0.1:{free_port()}/stream", 2.0)
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for ``localhost`` and 127.0.0.1 signed by its own key (a test venue's)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(IPv4Address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_path, key_path
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+async def test_wss_verifies_the_venue_certificate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, trusted: bool
+) -> None:
+    # arrange: a TLS venue (Binance's URLs are wss://) with a certificate the client trusts or not
+    cert_path, key_path = _self_signed(tmp_path)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert_path, key_path)
+    if trusted:
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert_path))  # the default context's trust store
+    port = free_port()
+
+    class Server(WSListener):
+        def on_ws_connected(self, transport: WSTransport) -> None:
+            transport.send(WSMsgType.TEXT, b"over tls")
+
+    server = await ws_create_server(lambda _: Server(), "127.0.0.1", port, ssl=server_tls)
+    try:
+        url = f"wss://localhost:{port}/stream"
+        if trusted:
+            # act
+            ws = await WsSocket.open(url, 5.0)
+            # assert
+            assert (await asyncio.wait_for(ws.recv(), 5)).data == b"over tls"
+            await ws.close()
+        else:
+            # act / assert: an unknown certificate is refused, as an open error (the supervisor backs off)
+            with pytest.raises(OPEN_ERRORS):
+                await WsSocket.open(url, 5.0)
+    finally:
+        server.close()
+        await server.wait_closed()
