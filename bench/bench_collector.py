@@ -176,7 +176,7 @@ def _feeder_app(steps: int) -> Any:
     from aiohttp import web  # noqa: PLC0415 - only in the feeder process
 
     market = sim_market()
-    warmup = sim_frames(WARMUP_STEPS, market)
+    warmup = [frame.decode() for frame in sim_frames(WARMUP_STEPS, market)]  # Binance sends text frames
     book = market.symbols[SYMBOL].book
     snapshot = encode(
         BinanceDepthSnapshot(
@@ -185,7 +185,7 @@ def _feeder_app(steps: int) -> Any:
             asks=[(fixed8(p), fixed8(q)) for p, q in book.asks(5000)],
         )
     )
-    timed = [frame.decode() for frame in sim_frames(steps, market)]  # Binance sends text frames
+    timed = [frame.decode() for frame in sim_frames(steps, market)]
     go = asyncio.Event()
 
     async def depth(_: web.Request) -> web.Response:
@@ -204,8 +204,8 @@ def _feeder_app(steps: int) -> Any:
     async def stream(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
-        for frame in warmup:
-            await ws.send_str(frame.decode())
+        for text in warmup:
+            await ws.send_str(text)
         await go.wait()
         for text in timed:
             await ws.send_str(text)

@@ -44,11 +44,11 @@ _EXACT = Context(prec=100, traps=[Inexact, InvalidOperation])  # scaling a price
 _DIGITS = 34  # significant digits a BSON Decimal128 holds
 # A non-negative decimal without exponent or sign, of at most 34 digits (a quantity).
 _PLAIN_QTY = re.compile(r"(?:[0-9]{1,20}(?:\.[0-9]{0,14})?|\.[0-9]{1,14})")
-# Quantities as Binance writes them, "|"-joined: 8 decimals, no leading zero, so zero is "0.00000000".
-_BINANCE_QTY = r"(?:0|[1-9][0-9]{0,19})\.[0-9]{8}"
-_BINANCE_QTYS = re.compile(rf"(?:{_BINANCE_QTY}\|)*{_BINANCE_QTY}")
-# A price as Binance writes it, which is its canonical spelling (at most 20 + 8 digits: in bounds).
-_BINANCE_PRICE = re.compile(_BINANCE_QTY)
+# A number as Binance writes prices and quantities: 8 decimals, no leading zero (so zero is
+# "0.00000000"), at most 20 + 8 digits (in bounds). For a price it is the canonical spelling.
+_BINANCE_DECIMAL = r"(?:0|[1-9][0-9]{0,19})\.[0-9]{8}"
+_BINANCE_PRICE = re.compile(_BINANCE_DECIMAL)
+_BINANCE_QTYS = re.compile(rf"(?:{_BINANCE_DECIMAL}\|)*{_BINANCE_DECIMAL}")  # "|"-joined quantities
 ZERO_QTY = "0.00000000"
 """The one spelling of a zero quantity in checked levels (Binance's): a book finds zero by ``==``."""
 _PLAIN = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")  # the same without the length bounds (prices)
@@ -300,8 +300,8 @@ class _Side:
 
     def compact(self) -> None:
         """Rebuild the heap without the removed prices (when they make up most of it)."""
-        ticks, ticks_for, sign = self.strings.ticks, self.strings.ticks_for, self.sign
-        self.heap = [sign * (ticks.get(text) or ticks_for(text)) for text in self.levels]
+        ticks_for, sign = self.strings.ticks_for, self.sign
+        self.heap = [sign * ticks_for(text) for text in self.levels]
         heapq.heapify(self.heap)
         self.heaped = set(self.levels)
 

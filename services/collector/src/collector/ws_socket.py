@@ -126,7 +126,7 @@ class WsSocket:
         if not self._transport.is_disconnected:
             with suppress(Exception):
                 self._transport.send_close(WSCloseCode.OK)
-            with suppress(TimeoutError, Exception):
+            with suppress(Exception):  # a timeout, or picows re-raising what ended the connection
                 async with asyncio.timeout(CLOSE_TIMEOUT_S):
                     await self._transport.wait_disconnected()
         self._listener.closed_reason = self._listener.closed_reason or "closed"
