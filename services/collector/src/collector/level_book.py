@@ -130,9 +130,13 @@ class LevelStrings:
 
     def check_sides(self, bids: TextLevels, asks: TextLevels) -> tuple[TextLevels, TextLevels]:
         """Both sides of a diff checked (as :meth:`check`); the tables start over only before both."""
-        bids, asks = self.canonical_prices(bids, asks)
         if binance_quantities(bids, asks):
-            return bids, asks
+            return self.canonical_prices(bids, asks)
+        return self.check_other_sides(bids, asks)
+
+    def check_other_sides(self, bids: TextLevels, asks: TextLevels) -> tuple[TextLevels, TextLevels]:
+        """:meth:`check_sides` of a diff known to have a quantity not in Binance's form (checked one by one)."""
+        bids, asks = self.canonical_prices(bids, asks)
         return [(p, _checked_qty(q)) for p, q in bids], [(p, _checked_qty(q)) for p, q in asks]
 
     def canonical_prices(self, bids: TextLevels, asks: TextLevels) -> tuple[TextLevels, TextLevels]:
@@ -333,7 +337,7 @@ class LevelBook:
 
         Levels are checked as they are applied. Quantities in Binance's form pass one regex
         (:func:`binance_quantities`); any other diff is checked whole first
-        (:meth:`LevelStrings.check_sides`). A price these tables do not know (never seen, or forgotten
+        (:meth:`LevelStrings.check_other_sides`). A price these tables do not know (never seen, or forgotten
         at their limit) makes the diff's prices checked (:meth:`LevelStrings.canonical_prices`) and
         the diff applied again from its start (quantities are absolute, so that is idempotent). A
         bad level raises :class:`BadMessage` and may leave the book half updated: the caller
@@ -345,7 +349,7 @@ class LevelBook:
             raise BookGap(self.symbol, self.update_id, diff.first_update_id)
         bids, asks = diff.bids, diff.asks
         if not binance_quantities(bids, asks):
-            bids, asks = self.strings.check_sides(bids, asks)
+            bids, asks = self.strings.check_other_sides(bids, asks)
         try:
             self._set(bids, asks)
         except KeyError:  # a price the tables forgot (emptied at their limit) or never saw

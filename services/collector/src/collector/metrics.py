@@ -1,7 +1,7 @@
 """The collector's OpenTelemetry instruments (names as in the contracts), created once per process.
 
-Per-event figures (events received, queue depths) are plain integers read by observable
-instruments when /metrics is scraped: an OTel ``Counter.add`` costs microseconds (attribute
+Per-event and per-write figures (events received and written, queue depths) are plain integers
+read by observable instruments when /metrics is scraped: an OTel ``Counter.add`` costs microseconds (attribute
 hashing and cleaning), which per message would be a large share of the collector's CPU.
 """
 
@@ -29,8 +29,8 @@ class QueueOwner(Protocol):
 @dataclass(frozen=True)
 class CollectorMetrics:
     received: Tally[tuple[str, str]]  # (symbol, kind) -> events: ``collector_events_received`` reads it
+    written: Tally[str]  # sink -> events durably written: ``collector_events_written`` reads it
     sinks: WeakSet[QueueOwner]  # live sinks: ``collector_queue_depth`` reads their depth
-    events_written: Counter  # {sink}
     events_dropped: Counter  # {reason}
     reconnects: Counter
     book_resyncs: Counter  # {symbol, reason}
@@ -48,10 +48,14 @@ def collector_metrics() -> CollectorMetrics:
     """One set of instruments per process: services built repeatedly in tests share them."""
     meter = get_meter("collector")
     received: Tally[tuple[str, str]] = Tally()
+    written: Tally[str] = Tally()
     sinks: WeakSet[QueueOwner] = WeakSet()
 
     def observe_received(_: CallbackOptions) -> Iterable[Observation]:
         return [Observation(n, {"symbol": symbol, "kind": kind}) for (symbol, kind), n in list(received.items())]
+
+    def observe_written(_: CallbackOptions) -> Iterable[Observation]:
+        return [Observation(n, {"sink": sink}) for sink, n in list(written.items())]
 
     def observe_depth(_: CallbackOptions) -> Iterable[Observation]:
         depths: Tally[str] = Tally()
@@ -62,15 +66,18 @@ def collector_metrics() -> CollectorMetrics:
     meter.create_observable_counter(
         "collector_events_received", [observe_received], description="Market events parsed from the exchange feed."
     )
+    meter.create_observable_counter(
+        "collector_events_written",
+        [observe_written],
+        description="Events durably written, by sink (mongodb | redis).",
+    )
     meter.create_observable_gauge(
         "collector_queue_depth", [observe_depth], description="Events waiting in a sink queue, by sink."
     )
     return CollectorMetrics(
         received=received,
+        written=written,
         sinks=sinks,
-        events_written=meter.create_counter(
-            "collector_events_written", description="Events durably written, by sink (mongodb | redis)."
-        ),
         events_dropped=meter.create_counter(
             "collector_events_dropped", description="Frames or events skipped, by reason."
         ),

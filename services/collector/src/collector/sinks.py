@@ -179,7 +179,7 @@ class QueuedSink(Generic[Item]):
 
     def _done(self, count: int) -> None:
         self.written_count += count
-        self._metrics.events_written.add(count, {"sink": self.name})
+        self._metrics.written[self.name] += count
         if self._full_drops and len(self._items) < self._options.maxsize // 2:
             log.warning("sink queue has room again", sink=self.name, dropped=self._full_drops)
             self._full_drops = 0
