@@ -362,7 +362,7 @@ def _reader(redis_url: str, expected: int, out_path: str, timeout_s: float, read
     client.close()
 
 
-def _time_acks(service: CollectorService, acked: dict[int, int], decoded: dict[int, int]) -> None:
+def _time_trades(service: CollectorService, acked: dict[int, int], decoded: dict[int, int]) -> None:
     """Log when the collector decodes each trade's frame and when Redis acknowledges its XADD.
 
     Wraps the feed's ``decode`` and the sink's ``write`` on this instance only (the service calls
@@ -412,7 +412,7 @@ async def _latency_run(redis_url: str, mongo_url: str, paths: tuple[str, str], t
         wait_until(lambda: _port_open(port), 30, "the feeder")
         settings = _settings(f"ws://127.0.0.1:{port}", "http://127.0.0.1:1", redis_url, mongo_url, ("trade",))
         service = CollectorService.from_settings(settings)
-        _time_acks(service, *timed)
+        _time_trades(service, *timed)
         if not mongo:
             service.mongo_sink.select = _store_nothing  # type: ignore[method-assign, assignment]
         stop = asyncio.Event()
@@ -492,7 +492,7 @@ def _depth_qty(rng: random.Random) -> Decimal:
 
 def depth_rate() -> float:
     """Prices repeat (999 per side), quantities mostly do not (as in ``tests/fixtures/binance/recording``:
-    311 distinct of 422), so the per-string tables cannot hide the quantities' checks."""
+    311 distinct of 422), so every diff's quantities are checked, as in production."""
     rng = random.Random(5)
     bids = tuple((Decimal(9_000 + i), Decimal(1)) for i in range(1, 1000))
     asks = tuple((Decimal(10_000 + i), Decimal(1)) for i in range(1, 1000))

@@ -1,8 +1,9 @@
 """The collector's OpenTelemetry instruments (names as in the contracts), created once per process.
 
 Per-event and per-write figures (events received and written, queue depths) are plain integers
-read by observable instruments when /metrics is scraped: an OTel ``Counter.add`` costs microseconds (attribute
-hashing and cleaning), which per message would be a large share of the collector's CPU.
+read by observable instruments when /metrics is scraped: an OTel ``Counter.add`` costs
+microseconds (attribute hashing and cleaning), which per message would be a large share of the
+collector's CPU.
 """
 
 from __future__ import annotations
